@@ -1,0 +1,1 @@
+//! Workspace member package; see the README.
