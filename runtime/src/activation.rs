@@ -90,6 +90,10 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
         z: &OMatrix<T, Const<N>, Dyn>,
     ) -> OMatrix<T, Const<N>, Dyn> {
         let mut a = OMatrix::<T, Const<N>, Dyn>::zeros(z.ncols());
+        if N == 0 {
+            // `chunks_exact(0)` would panic; there is nothing to compute.
+            return a;
+        }
         for (z, a) in z
             .as_slice()
             .chunks_exact(N)
@@ -120,6 +124,10 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
         a: &OMatrix<T, Const<N>, Dyn>,
         grad: &mut OMatrix<T, Const<N>, Dyn>,
     ) {
+        if N == 0 {
+            // `chunks_exact(0)` would panic; there is nothing to compute.
+            return;
+        }
         for ((z, a), g) in z
             .as_slice()
             .chunks_exact(N)
@@ -128,5 +136,948 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
         {
             self.backward(z, a, g);
         }
+    }
+}
+
+/// The logistic sigmoid `1 / (1 + e^-z)`, evaluated without overflow: for
+/// `z < 0` it uses the equivalent `e^z / (1 + e^z)`, so `e^x` is only ever
+/// taken of a non-positive `x`.
+#[inline]
+fn sigmoid<T: Scalar>(z: T) -> T {
+    let one = T::one();
+    if z >= T::zero() {
+        one / (one + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (one + e)
+    }
+}
+
+/// `|x|` (spelled out because `Scalar` has two `abs` methods in scope).
+#[inline]
+fn abs<T: Scalar>(x: T) -> T {
+    nalgebra::ComplexField::abs(x)
+}
+
+/// The identity `f(z) = z`, for regression outputs.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Identity};
+///
+/// let z = SVector::<f64, 3>::new(-2.0, 0.0, 3.5);
+/// assert_eq!(Identity.apply(&z), z);
+/// assert_eq!(Identity.to_string(), "identity");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Identity;
+
+impl Activation for Identity {
+    const KIND: ActivationKind = ActivationKind::Identity;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        a.copy_from_slice(z);
+    }
+
+    fn backward<T: Scalar>(&self, _z: &[T], _a: &[T], _grad: &mut [T]) {}
+}
+
+impl Display for Identity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("identity")
+    }
+}
+
+/// The rectified linear unit `f(z) = max(z, 0)`.
+///
+/// Its derivative is taken to be `0` at `z = 0`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Relu};
+///
+/// let z = SVector::<f64, 3>::new(-1.0, 0.0, 2.0);
+/// assert_eq!(Relu.apply(&z), SVector::<f64, 3>::new(0.0, 0.0, 2.0));
+/// let g = Relu.backprop(&z, &Relu.apply(&z), &SVector::repeat(1.0));
+/// assert_eq!(g, SVector::<f64, 3>::new(0.0, 0.0, 1.0));
+/// assert_eq!(Relu.to_string(), "relu");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Relu;
+
+impl Activation for Relu {
+    const KIND: ActivationKind = ActivationKind::Relu;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        let zero = T::zero();
+        for (a, &z) in a.iter_mut().zip(z) {
+            // `<=` rather than `>` so that a NaN input stays NaN.
+            *a = if z <= zero { zero } else { z };
+        }
+    }
+
+    fn backward<T: Scalar>(&self, z: &[T], _a: &[T], grad: &mut [T]) {
+        let zero = T::zero();
+        for (g, &z) in grad.iter_mut().zip(z) {
+            if z <= zero {
+                *g = zero;
+            }
+        }
+    }
+}
+
+impl Display for Relu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("relu")
+    }
+}
+
+/// The leaky ReLU: `f(z) = z` for `z > 0`, `alpha z` otherwise.
+///
+/// Its derivative is `1` for `z > 0` and `alpha` for `z <= 0`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, LeakyRelu};
+///
+/// let leaky = LeakyRelu::new(0.1);
+/// let a = leaky.apply(&SVector::<f64, 2>::new(-2.0, 3.0));
+/// assert!((a[0] - -0.2).abs() < 1e-15);
+/// assert_eq!(a[1], 3.0);
+/// assert_eq!(LeakyRelu::default().to_string(), "leaky_relu(0.01)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyRelu {
+    /// The slope for `z <= 0`.
+    pub alpha: f64,
+}
+
+impl LeakyRelu {
+    /// A leaky ReLU with slope `alpha` for `z <= 0`.
+    #[must_use]
+    pub const fn new(alpha: f64) -> Self {
+        Self { alpha }
+    }
+}
+
+impl Default for LeakyRelu {
+    /// The common default slope `alpha = 0.01`.
+    fn default() -> Self {
+        Self::new(0.01)
+    }
+}
+
+impl Activation for LeakyRelu {
+    const KIND: ActivationKind = ActivationKind::LeakyRelu;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        let alpha = crate::scalar::constant::<T>(self.alpha);
+        let zero = T::zero();
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = if z > zero { z } else { alpha * z };
+        }
+    }
+
+    fn backward<T: Scalar>(&self, z: &[T], _a: &[T], grad: &mut [T]) {
+        let alpha = crate::scalar::constant::<T>(self.alpha);
+        let zero = T::zero();
+        for (g, &z) in grad.iter_mut().zip(z) {
+            if z <= zero {
+                *g *= alpha;
+            }
+        }
+    }
+}
+
+impl Display for LeakyRelu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "leaky_relu({})", self.alpha)
+    }
+}
+
+/// The exponential linear unit: `f(z) = z` for `z > 0`, `alpha (e^z - 1)`
+/// otherwise.
+///
+/// Its derivative is `1` for `z > 0` and `alpha e^z` otherwise. `e^z - 1` is
+/// evaluated with `exp_m1`, which keeps full precision near `z = 0`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Elu};
+///
+/// let a = Elu::default().apply(&SVector::<f64, 2>::new(-1.0, 2.0));
+/// assert!((a[0] - (-1.0_f64).exp_m1()).abs() < 1e-15);
+/// assert_eq!(a[1], 2.0);
+/// assert_eq!(Elu::default().to_string(), "elu(1)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Elu {
+    /// The scale of the negative branch; `f(z) → -alpha` as `z → -∞`.
+    pub alpha: f64,
+}
+
+impl Elu {
+    /// An ELU whose negative branch is `alpha (e^z - 1)`.
+    #[must_use]
+    pub const fn new(alpha: f64) -> Self {
+        Self { alpha }
+    }
+}
+
+impl Default for Elu {
+    /// The usual `alpha = 1`.
+    fn default() -> Self {
+        Self::new(1.0)
+    }
+}
+
+impl Activation for Elu {
+    const KIND: ActivationKind = ActivationKind::Elu;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        let alpha = crate::scalar::constant::<T>(self.alpha);
+        let zero = T::zero();
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = if z > zero { z } else { alpha * z.exp_m1() };
+        }
+    }
+
+    fn backward<T: Scalar>(&self, z: &[T], _a: &[T], grad: &mut [T]) {
+        // `alpha e^z` from `z`, not `a + alpha` from `a`: the latter cancels
+        // catastrophically for very negative `z`.
+        let alpha = crate::scalar::constant::<T>(self.alpha);
+        let zero = T::zero();
+        for (g, &z) in grad.iter_mut().zip(z) {
+            if z <= zero {
+                *g *= alpha * z.exp();
+            }
+        }
+    }
+}
+
+impl Display for Elu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "elu({})", self.alpha)
+    }
+}
+
+/// The scaled ELU `f(z) = λ z` for `z > 0`, `λ α (e^z - 1)` otherwise, with
+/// the self-normalising constants [`Selu::LAMBDA`] and [`Selu::ALPHA`]
+/// (Klambauer et al., 2017).
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Selu};
+///
+/// let a = Selu.apply(&SVector::<f64, 2>::new(0.0, 1.0));
+/// assert_eq!(a[0], 0.0);
+/// assert!((a[1] - Selu::LAMBDA).abs() < 1e-15);
+/// assert_eq!(Selu.to_string(), "selu");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Selu;
+
+impl Selu {
+    /// The scale `λ ≈ 1.0507`.
+    pub const LAMBDA: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
+    /// The negative-branch scale `α ≈ 1.6733`.
+    pub const ALPHA: f64 = 1.673_263_242_354_377_284_817_042_991_671_7;
+}
+
+impl Activation for Selu {
+    const KIND: ActivationKind = ActivationKind::Selu;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        let lambda = crate::scalar::constant::<T>(Self::LAMBDA);
+        let lambda_alpha = crate::scalar::constant::<T>(Self::LAMBDA * Self::ALPHA);
+        let zero = T::zero();
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = if z > zero {
+                lambda * z
+            } else {
+                lambda_alpha * z.exp_m1()
+            };
+        }
+    }
+
+    fn backward<T: Scalar>(&self, z: &[T], _a: &[T], grad: &mut [T]) {
+        let lambda = crate::scalar::constant::<T>(Self::LAMBDA);
+        let lambda_alpha = crate::scalar::constant::<T>(Self::LAMBDA * Self::ALPHA);
+        let zero = T::zero();
+        for (g, &z) in grad.iter_mut().zip(z) {
+            *g *= if z > zero {
+                lambda
+            } else {
+                lambda_alpha * z.exp()
+            };
+        }
+    }
+}
+
+impl Display for Selu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("selu")
+    }
+}
+
+/// The Gaussian error linear unit in its tanh approximation,
+/// `f(z) = ½ z (1 + tanh(√(2/π) (z + 0.044715 z³)))`, the same function as
+/// PyTorch's `GELU(approximate="tanh")` (not the exact erf form).
+///
+/// It is evaluated through the identity `½ (1 + tanh u) = σ(2u)` as
+/// `z σ(2u)` with a stable sigmoid, which keeps full relative precision for
+/// negative `z`, where `1 + tanh u` would cancel.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Gelu};
+///
+/// let a = Gelu.apply(&SVector::<f64, 3>::new(-1.0, 0.0, 1.0));
+/// assert_eq!(a[1], 0.0);
+/// assert!((a[2] - 0.841_191_990_607_477_6).abs() < 1e-12);
+/// assert!((a[0] - -0.158_808_009_392_522_4).abs() < 1e-12);
+/// assert_eq!(Gelu.to_string(), "gelu");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Gelu;
+
+impl Gelu {
+    /// The coefficient of `z³` inside the tanh.
+    pub const CUBIC: f64 = 0.044_715;
+
+    /// `√(2/π)`.
+    const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+
+    /// `2u = 2 √(2/π) (z + 0.044715 z³)`, the sigmoid's argument.
+    #[inline]
+    fn two_u<T: Scalar>(z: T) -> T {
+        let c = crate::scalar::constant::<T>(2.0 * Self::SQRT_2_OVER_PI);
+        let k = crate::scalar::constant::<T>(Self::CUBIC);
+        c * (z + k * z * z * z)
+    }
+}
+
+impl Activation for Gelu {
+    const KIND: ActivationKind = ActivationKind::Gelu;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = z * sigmoid(Self::two_u(z));
+        }
+    }
+
+    fn backward<T: Scalar>(&self, z: &[T], _a: &[T], grad: &mut [T]) {
+        // f(z) = z s, s = σ(2u): f'(z) = s + z s (1 - s) · 2u'(z), with
+        // 2u'(z) = 2 √(2/π) (1 + 3 · 0.044715 z²).
+        let c = crate::scalar::constant::<T>(2.0 * Self::SQRT_2_OVER_PI);
+        let k3 = crate::scalar::constant::<T>(3.0 * Self::CUBIC);
+        let zero = T::zero();
+        let one = T::one();
+        for (g, &z) in grad.iter_mut().zip(z) {
+            let two_u = Self::two_u(z);
+            let s = sigmoid(two_u);
+            let s_1ms = s * sigmoid(-two_u);
+            // Saturated: skip the second term, whose `z²` may overflow.
+            let derivative = if s_1ms == zero {
+                s
+            } else {
+                s + z * s_1ms * c * (one + k3 * z * z)
+            };
+            *g *= derivative;
+        }
+    }
+}
+
+impl Display for Gelu {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("gelu")
+    }
+}
+
+/// The logistic sigmoid `f(z) = 1 / (1 + e^-z)`, with derivative `a (1 - a)`.
+///
+/// Evaluated stably: `1 / (1 + e^-z)` for `z >= 0` and `e^z / (1 + e^z)` for
+/// `z < 0`, so no exponential overflows.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Sigmoid};
+///
+/// let a = Sigmoid.apply(&SVector::<f64, 3>::new(-1000.0, 0.0, 1000.0));
+/// assert_eq!(a, SVector::<f64, 3>::new(0.0, 0.5, 1.0));
+/// assert_eq!(Sigmoid.to_string(), "sigmoid");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Sigmoid;
+
+impl Activation for Sigmoid {
+    const KIND: ActivationKind = ActivationKind::Sigmoid;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = sigmoid(z);
+        }
+    }
+
+    fn backward<T: Scalar>(&self, _z: &[T], a: &[T], grad: &mut [T]) {
+        let one = T::one();
+        for (g, &a) in grad.iter_mut().zip(a) {
+            *g *= a * (one - a);
+        }
+    }
+}
+
+impl Display for Sigmoid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("sigmoid")
+    }
+}
+
+/// The hyperbolic tangent `f(z) = tanh z`, with derivative `1 - a²`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Tanh};
+///
+/// let a = Tanh.apply(&SVector::<f64, 2>::new(0.0, 1.0));
+/// assert_eq!(a[0], 0.0);
+/// assert!((a[1] - 1.0_f64.tanh()).abs() < 1e-15);
+/// assert_eq!(Tanh.to_string(), "tanh");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Tanh;
+
+impl Activation for Tanh {
+    const KIND: ActivationKind = ActivationKind::Tanh;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = z.tanh();
+        }
+    }
+
+    fn backward<T: Scalar>(&self, _z: &[T], a: &[T], grad: &mut [T]) {
+        let one = T::one();
+        for (g, &a) in grad.iter_mut().zip(a) {
+            *g *= one - a * a;
+        }
+    }
+}
+
+impl Display for Tanh {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("tanh")
+    }
+}
+
+/// The softplus `f(z) = ln(1 + e^z)`, a smooth ReLU, with derivative `σ(z)`.
+///
+/// Evaluated stably as `max(z, 0) + ln_1p(e^-|z|)`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Softplus};
+///
+/// let a = Softplus.apply(&SVector::<f64, 3>::new(-1000.0, 0.0, 1000.0));
+/// assert_eq!(a[0], 0.0);
+/// assert!((a[1] - 2.0_f64.ln()).abs() < 1e-15);
+/// assert_eq!(a[2], 1000.0);
+/// assert_eq!(Softplus.to_string(), "softplus");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Softplus;
+
+impl Activation for Softplus {
+    const KIND: ActivationKind = ActivationKind::Softplus;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        let zero = T::zero();
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = z.max(zero) + (-abs(z)).exp().ln_1p();
+        }
+    }
+
+    fn backward<T: Scalar>(&self, z: &[T], _a: &[T], grad: &mut [T]) {
+        for (g, &z) in grad.iter_mut().zip(z) {
+            *g *= sigmoid(z);
+        }
+    }
+}
+
+impl Display for Softplus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("softplus")
+    }
+}
+
+/// The softmax over the whole layer, `a_i = e^{z_i} / Σ_j e^{z_j}`.
+///
+/// The maximum logit is subtracted before exponentiating, so large logits do
+/// not overflow. The backward pass applies the full Jacobian in place:
+/// with `s = Σ_i a_i g_i`, `g_i ← a_i (g_i − s)`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Softmax};
+///
+/// let a = Softmax.apply(&SVector::<f64, 3>::new(1000.0, 1000.0, 1000.0));
+/// assert!((a.sum() - 1.0).abs() < 1e-15);
+/// assert!((a[0] - 1.0 / 3.0).abs() < 1e-15);
+/// assert_eq!(Softmax.to_string(), "softmax");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Softmax;
+
+impl Activation for Softmax {
+    const KIND: ActivationKind = ActivationKind::Softmax;
+
+    fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
+        let Some((&first, rest)) = z.split_first() else {
+            return;
+        };
+        let max = rest.iter().fold(first, |m, &z| m.max(z));
+        let mut sum = T::zero();
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = (z - max).exp();
+            sum += *a;
+        }
+        let inv = T::one() / sum;
+        for a in a.iter_mut() {
+            *a *= inv;
+        }
+    }
+
+    fn backward<T: Scalar>(&self, _z: &[T], a: &[T], grad: &mut [T]) {
+        let s = a
+            .iter()
+            .zip(grad.iter())
+            .fold(T::zero(), |s, (&a, &g)| s + a * g);
+        for (g, &a) in grad.iter_mut().zip(a) {
+            *g = a * (*g - s);
+        }
+    }
+}
+
+impl Display for Softmax {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("softmax")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use approx::{assert_abs_diff_eq, assert_relative_eq};
+    use nalgebra::{Matrix3xX, SVector, Vector3};
+
+    use super::*;
+
+    /// Finite-difference step.
+    const H: f64 = 1e-6;
+    /// Relative tolerance of derivatives against central differences.
+    const FD_TOL: f64 = 1e-7;
+    /// Relative tolerance of forward values against hand-computed values
+    /// (reference values computed in double precision with Python's `math`).
+    const VALUE_TOL: f64 = 1e-14;
+
+    fn forward_vec<A: Activation>(act: &A, z: &[f64]) -> Vec<f64> {
+        let mut a = vec![f64::NAN; z.len()];
+        act.forward(z, &mut a);
+        a
+    }
+
+    fn forward_one<A: Activation>(act: &A, z: f64) -> f64 {
+        forward_vec(act, &[z])[0]
+    }
+
+    /// Checks `f(z)` against `(z, f(z))` pairs.
+    fn check_values<A: Activation>(act: &A, expected: &[(f64, f64)]) {
+        let z: Vec<f64> = expected.iter().map(|&(z, _)| z).collect();
+        let a = forward_vec(act, &z);
+        for (&(z, want), &got) in expected.iter().zip(&a) {
+            assert_relative_eq!(got, want, max_relative = VALUE_TOL, epsilon = 1e-300);
+            // The scalar path (one-element slice) agrees with the vector path.
+            assert_eq!(forward_one(act, z).to_bits(), got.to_bits(), "{act} at {z}");
+        }
+    }
+
+    /// Checks `backward` of an elementwise activation against central
+    /// differences: the incoming gradient `g_i` must become `g_i f'(z_i)`.
+    fn check_elementwise_backward<A: Activation>(act: &A, points: &[f64]) {
+        let a = forward_vec(act, points);
+        let incoming: Vec<f64> = (0..points.len()).map(|i| 0.5 + 0.25 * i as f64).collect();
+        let mut grad = incoming.clone();
+        act.backward(points, &a, &mut grad);
+        for ((&z, &g), &got) in points.iter().zip(&incoming).zip(&grad) {
+            let (zp, zm) = (z + H, z - H);
+            let fd = (forward_one(act, zp) - forward_one(act, zm)) / (zp - zm);
+            assert_relative_eq!(got, g * fd, max_relative = FD_TOL);
+        }
+    }
+
+    #[test]
+    fn display_spellings() {
+        assert_eq!(Identity.to_string(), "identity");
+        assert_eq!(Relu.to_string(), "relu");
+        assert_eq!(LeakyRelu::default().to_string(), "leaky_relu(0.01)");
+        assert_eq!(LeakyRelu::new(0.2).to_string(), "leaky_relu(0.2)");
+        assert_eq!(Elu::default().to_string(), "elu(1)");
+        assert_eq!(Elu::new(0.5).to_string(), "elu(0.5)");
+        assert_eq!(Selu.to_string(), "selu");
+        assert_eq!(Gelu.to_string(), "gelu");
+        assert_eq!(Sigmoid.to_string(), "sigmoid");
+        assert_eq!(Tanh.to_string(), "tanh");
+        assert_eq!(Softplus.to_string(), "softplus");
+        assert_eq!(Softmax.to_string(), "softmax");
+    }
+
+    #[test]
+    fn kinds_and_defaults() {
+        assert_eq!(Identity::KIND, ActivationKind::Identity);
+        assert_eq!(Relu::KIND, ActivationKind::Relu);
+        assert_eq!(LeakyRelu::KIND, ActivationKind::LeakyRelu);
+        assert_eq!(Elu::KIND, ActivationKind::Elu);
+        assert_eq!(Selu::KIND, ActivationKind::Selu);
+        assert_eq!(Gelu::KIND, ActivationKind::Gelu);
+        assert_eq!(Sigmoid::KIND, ActivationKind::Sigmoid);
+        assert_eq!(Tanh::KIND, ActivationKind::Tanh);
+        assert_eq!(Softplus::KIND, ActivationKind::Softplus);
+        assert_eq!(Softmax::KIND, ActivationKind::Softmax);
+        const LEAKY: LeakyRelu = LeakyRelu::new(0.3);
+        const ELU: Elu = Elu::new(2.0);
+        assert_eq!(LEAKY.alpha, 0.3);
+        assert_eq!(ELU.alpha, 2.0);
+        assert_eq!(LeakyRelu::default(), LeakyRelu { alpha: 0.01 });
+        assert_eq!(Elu::default(), Elu { alpha: 1.0 });
+    }
+
+    #[test]
+    fn identity() {
+        check_values(&Identity, &[(-3.0, -3.0), (0.0, 0.0), (1e300, 1e300)]);
+        check_elementwise_backward(&Identity, &[-3.0, 0.0, 2.5]);
+    }
+
+    #[test]
+    fn relu() {
+        check_values(
+            &Relu,
+            &[
+                (-3.0, 0.0),
+                (0.0, 0.0),
+                (0.5, 0.5),
+                (-1e300, 0.0),
+                (1e300, 1e300),
+            ],
+        );
+        check_elementwise_backward(&Relu, &[-3.0, -0.5, 0.5, 2.0]);
+        // The derivative at the kink is 0.
+        let mut g = [1.0];
+        Relu.backward(&[0.0], &[0.0], &mut g);
+        assert_eq!(g, [0.0]);
+        assert!(forward_one(&Relu, f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn leaky_relu() {
+        let leaky = LeakyRelu::new(0.1);
+        check_values(
+            &leaky,
+            &[(-3.0, -0.1 * 3.0), (0.0, 0.0), (0.5, 0.5), (-1e300, -1e299)],
+        );
+        check_values(&LeakyRelu::default(), &[(-2.0, -0.02), (2.0, 2.0)]);
+        check_elementwise_backward(&leaky, &[-3.0, -0.5, 0.5, 2.0]);
+        // The derivative at the kink is alpha.
+        let mut g = [2.0];
+        leaky.backward(&[0.0], &[0.0], &mut g);
+        assert_eq!(g, [0.2]);
+    }
+
+    #[test]
+    fn elu() {
+        check_values(
+            &Elu::default(),
+            &[
+                (-3.0, -0.950_212_931_632_136),
+                (-0.5, -0.393_469_340_287_366_6),
+                (0.0, 0.0),
+                (0.5, 0.5),
+                (2.0, 2.0),
+                (-1000.0, -1.0),
+            ],
+        );
+        check_values(
+            &Elu::new(0.5),
+            &[(-3.0, -0.475_106_465_816_068), (2.0, 2.0)],
+        );
+        check_elementwise_backward(&Elu::default(), &[-3.0, -0.5, 0.5, 2.0]);
+        check_elementwise_backward(&Elu::new(0.5), &[-3.0, -0.5, 0.5, 2.0]);
+        // The derivative at the kink is alpha e^0 = alpha, and vanishes far out.
+        let mut g = [1.0, 1.0];
+        Elu::new(0.5).backward(&[0.0, -1000.0], &[0.0, -0.5], &mut g);
+        assert_eq!(g, [0.5, 0.0]);
+    }
+
+    #[test]
+    fn selu() {
+        check_values(
+            &Selu,
+            &[
+                (-3.0, -1.670_568_728_767_111_8),
+                (-0.5, -0.691_758_187_802_871_3),
+                (0.0, 0.0),
+                (0.5, 0.525_350_493_677_740_2),
+                (2.0, 2.101_401_974_710_961),
+                (-1000.0, -1.758_099_340_847_376_6),
+            ],
+        );
+        check_elementwise_backward(&Selu, &[-3.0, -0.5, 0.5, 2.0]);
+    }
+
+    #[test]
+    fn gelu() {
+        check_values(
+            &Gelu,
+            &[
+                (-3.0, -0.003_637_392_081_772_994_3),
+                (-0.5, -0.154_285_990_174_856_06),
+                (0.0, 0.0),
+                (0.5, 0.345_714_009_825_143_94),
+                (2.0, 1.954_597_694_087_775),
+                (1e200, 1e200),
+                (-1e200, 0.0),
+            ],
+        );
+        check_elementwise_backward(&Gelu, &[-3.0, -1.2, -0.5, 0.0, 0.5, 2.0, 3.0]);
+        // Saturated derivatives are exact and finite even where z³ overflows.
+        let z = [1e200, -1e200, 50.0, -50.0];
+        let a = forward_vec(&Gelu, &z);
+        let mut g = [1.0; 4];
+        Gelu.backward(&z, &a, &mut g);
+        assert_eq!(g, [1.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn sigmoid() {
+        check_values(
+            &Sigmoid,
+            &[
+                (-3.0, 0.047_425_873_177_566_78),
+                (-0.5, 0.377_540_668_798_145_4),
+                (0.0, 0.5),
+                (0.5, 0.622_459_331_201_854_6),
+                (2.0, 0.880_797_077_977_882_3),
+                (1000.0, 1.0),
+                (-1000.0, 0.0),
+            ],
+        );
+        // Deep in the left tail it keeps full relative precision.
+        assert_relative_eq!(
+            forward_one(&Sigmoid, -700.0),
+            (-700.0_f64).exp(),
+            max_relative = 1e-14
+        );
+        check_elementwise_backward(&Sigmoid, &[-3.0, -0.5, 0.0, 0.5, 2.0, 4.0]);
+        let z = [1000.0, -1000.0];
+        let a = forward_vec(&Sigmoid, &z);
+        let mut g = [1.0; 2];
+        Sigmoid.backward(&z, &a, &mut g);
+        assert_eq!(g, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn tanh() {
+        check_values(
+            &Tanh,
+            &[
+                (-3.0, -0.995_054_753_686_730_5),
+                (-0.5, -0.462_117_157_260_009_74),
+                (0.0, 0.0),
+                (0.5, 0.462_117_157_260_009_74),
+                (2.0, 0.964_027_580_075_816_9),
+                (1000.0, 1.0),
+                (-1000.0, -1.0),
+            ],
+        );
+        check_elementwise_backward(&Tanh, &[-3.0, -0.5, 0.0, 0.5, 2.0]);
+    }
+
+    #[test]
+    fn softplus() {
+        check_values(
+            &Softplus,
+            &[
+                (-3.0, 0.048_587_351_573_742_06),
+                (-0.5, 0.474_076_984_180_106_7),
+                (0.0, core::f64::consts::LN_2),
+                (0.5, 0.974_076_984_180_106_7),
+                (2.0, 2.126_928_011_042_972_7),
+                (1000.0, 1000.0),
+                (-1000.0, 0.0),
+            ],
+        );
+        // ln(1 + e^z) ≈ e^z in the left tail, with full relative precision.
+        assert_relative_eq!(
+            forward_one(&Softplus, -700.0),
+            (-700.0_f64).exp(),
+            max_relative = 1e-14
+        );
+        check_elementwise_backward(&Softplus, &[-4.0, -0.5, 0.0, 0.5, 2.0, 4.0]);
+        let z = [1000.0, -1000.0];
+        let a = forward_vec(&Softplus, &z);
+        let mut g = [1.0; 2];
+        Softplus.backward(&z, &a, &mut g);
+        assert_eq!(g, [1.0, 0.0]);
+    }
+
+    #[test]
+    fn softmax_values() {
+        let expected = [
+            0.090_030_573_170_380_46,
+            0.244_728_471_054_797_64,
+            0.665_240_955_774_821_9,
+        ];
+        for shift in [0.0, 1000.0, -1000.0, 1e5] {
+            let a = forward_vec(&Softmax, &[shift, shift + 1.0, shift + 2.0]);
+            for (&got, &want) in a.iter().zip(&expected) {
+                assert_relative_eq!(got, want, max_relative = 1e-13);
+            }
+        }
+        let a = forward_vec(&Softmax, &[-1.0, 0.5, 2.0, -3.0]);
+        let expected = [
+            0.038_906_628_379_643_19,
+            0.174_367_411_172_751_67,
+            0.781_460_520_876_064_4,
+            0.005_265_439_571_540_645,
+        ];
+        for (&got, &want) in a.iter().zip(&expected) {
+            assert_relative_eq!(got, want, max_relative = 1e-14);
+        }
+        assert_eq!(
+            forward_vec(&Softmax, &[1000.0, 0.0, -1000.0]),
+            [1.0, 0.0, 0.0]
+        );
+        assert_eq!(forward_vec(&Softmax, &[7.0]), [1.0]);
+        assert!(forward_vec(&Softmax, &[]).is_empty());
+    }
+
+    #[test]
+    fn softmax_backward_is_jacobian_transpose() {
+        let z = [-1.0, 0.5, 2.0, -3.0, 0.25];
+        let g = [0.3, -1.2, 0.7, 2.0, -0.4];
+        let n = z.len();
+        let a = forward_vec(&Softmax, &z);
+        let mut got = g;
+        Softmax.backward(&z, &a, &mut got);
+        // (Jᵀ g)_j = Σ_i g_i ∂a_i/∂z_j, with column j of J by central differences.
+        for j in 0..n {
+            let (mut zp, mut zm) = (z, z);
+            zp[j] += H;
+            zm[j] -= H;
+            let (ap, am) = (forward_vec(&Softmax, &zp), forward_vec(&Softmax, &zm));
+            let step = zp[j] - zm[j];
+            let jt_g: f64 = (0..n).map(|i| g[i] * (ap[i] - am[i]) / step).sum();
+            assert_relative_eq!(got[j], jt_g, max_relative = FD_TOL);
+        }
+        // A gradient along the all-ones direction is annihilated (Σ a = 1).
+        let mut ones = [2.5; 5];
+        Softmax.backward(&z, &a, &mut ones);
+        for &o in &ones {
+            assert_abs_diff_eq!(o, 0.0, epsilon = 1e-15);
+        }
+    }
+
+    #[test]
+    fn large_magnitudes_stay_finite() {
+        fn check<A: Activation>(act: A) {
+            let z = [1000.0, -1000.0, 1e30, -1e30, 0.0];
+            let a = forward_vec(&act, &z);
+            let mut g = [1.0; 5];
+            act.backward(&z, &a, &mut g);
+            assert!(
+                a.iter().chain(&g).all(|x| x.is_finite()),
+                "{act}: {a:?} {g:?}"
+            );
+        }
+        check(Identity);
+        check(Relu);
+        check(LeakyRelu::default());
+        check(Elu::default());
+        check(Selu);
+        check(Gelu);
+        check(Sigmoid);
+        check(Tanh);
+        check(Softplus);
+        check(Softmax);
+    }
+
+    #[test]
+    fn vector_and_batch_helpers() {
+        let z = Vector3::new(-1.0, 0.5, 2.0);
+        let a = Tanh.apply(&z);
+        assert_eq!(a, z.map(f64::tanh));
+        let grad_a = Vector3::new(1.0, -2.0, 0.5);
+        let grad_z = Tanh.backprop(&z, &a, &grad_a);
+        assert_eq!(grad_z, grad_a.component_mul(&a.map(|a| 1.0 - a * a)));
+
+        let zb = Matrix3xX::from_columns(&[z, -z, 2.0 * z]);
+        let ab = Softmax.apply_batch(&zb);
+        let mut gb = Matrix3xX::from_columns(&[grad_a, 2.0 * grad_a, -grad_a]);
+        let gb0 = gb.clone();
+        Softmax.backprop_batch(&zb, &ab, &mut gb);
+        for j in 0..3 {
+            let zj: Vector3<f64> = zb.column(j).into();
+            let aj = Softmax.apply(&zj);
+            assert_eq!(ab.column(j), aj);
+            assert_eq!(
+                gb.column(j),
+                Softmax.backprop(&zj, &aj, &gb0.column(j).into())
+            );
+        }
+
+        // Width zero and batch size zero are no-ops, not panics.
+        let empty = OMatrix::<f64, Const<0>, Dyn>::zeros(3);
+        let mut g = empty.clone();
+        assert_eq!(Relu.apply_batch(&empty).ncols(), 3);
+        Relu.backprop_batch(&empty, &empty, &mut g);
+        assert_eq!(Relu.apply_batch(&Matrix3xX::<f64>::zeros(0)).ncols(), 0);
+        assert_eq!(Softmax.apply(&SVector::<f64, 0>::zeros()).len(), 0);
+    }
+
+    #[test]
+    fn f32_smoke() {
+        fn check<A: Activation>(act: A) {
+            let z64 = [-2.0, -0.5, 0.0, 0.5, 2.0, 100.0, -100.0];
+            let z32 = z64.map(|z| z as f32);
+            let a64 = forward_vec(&act, &z64);
+            let mut a32 = [0.0_f32; 7];
+            act.forward(&z32, &mut a32);
+            let mut g32 = [1.0_f32; 7];
+            act.backward(&z32, &a32, &mut g32);
+            let mut g64 = [1.0_f64; 7];
+            act.backward(&z64, &a64, &mut g64);
+            for i in 0..7 {
+                assert_relative_eq!(
+                    f64::from(a32[i]),
+                    a64[i],
+                    max_relative = 1e-6,
+                    epsilon = 1e-30
+                );
+                assert_relative_eq!(
+                    f64::from(g32[i]),
+                    g64[i],
+                    max_relative = 1e-5,
+                    epsilon = 1e-30
+                );
+            }
+        }
+        check(Identity);
+        check(Relu);
+        check(LeakyRelu::default());
+        check(Elu::default());
+        check(Selu);
+        check(Gelu);
+        check(Sigmoid);
+        check(Tanh);
+        check(Softplus);
+        check(Softmax);
     }
 }

@@ -1,0 +1,551 @@
+//! Code generation from a checked network. Cannot fail: every check
+//! happened in `validate`. Generated code names the runtime by absolute paths
+//! only, holds no arithmetic kernels (it calls layer, activation and loss
+//! methods of the runtime) and starts its locals with `__`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::validate::{CheckedLayer, Dim, Network};
+
+/// Layers with more scalars than this keep their matrices on the heap; the
+/// same number as `staticnet::layers::HEAP_THRESHOLD`, which the macro uses
+/// by name where a size is symbolic.
+const HEAP_THRESHOLD: usize = 16_384;
+
+pub fn expand(net: &Network) -> TokenStream {
+    let rt = quote!(::staticnet::__private);
+    let Network {
+        decl_attrs,
+        vis,
+        ident,
+        scalar: t,
+        input,
+        layers,
+        assertions,
+    } = net;
+    let name_text = ident.to_string();
+    let grads = format_ident!("{}Gradients", ident);
+    let trace = format_ident!("{}Trace", ident);
+    let batch_trace = format_ident!("{}BatchTrace", ident);
+    let n_in = input.arg();
+    let last = layers.last();
+    let n_out = last.map_or_else(|| n_in.clone(), |l| l.output.arg());
+
+    let fields: Vec<_> = layers.iter().map(|l| &l.field).collect();
+    let names: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
+    let types: Vec<_> = layers.iter().map(|l| layer_type(l, t)).collect();
+    let field_docs: Vec<_> = layers.iter().map(layer_doc).collect();
+    let outs: Vec<_> = layers.iter().map(|l| l.output.arg()).collect();
+    let acts_ty: Vec<_> = layers.iter().map(|l| &l.activation.ty).collect();
+    let act_texts: Vec<_> = layers.iter().map(|l| l.activation.text.as_str()).collect();
+    let kinds: Vec<_> = layers.iter().map(|l| l.kind).collect();
+    let scalar_text = quote!(#t).to_string().replace(' ', "");
+
+    // forward passes
+    let forward = chain(layers, quote!(x), |l, a| {
+        let (f, act) = (&l.field, &l.activation.value);
+        quote!(#rt::Activation::apply(&#act, &self.#f.forward(#a)))
+    });
+    let forward_batch = chain(layers, quote!(x), |l, a| {
+        let (f, act) = (&l.field, &l.activation.value);
+        quote!(#rt::Activation::apply_batch(&#act, &self.#f.forward_batch(#a)))
+    });
+    let trace_locals: Vec<_> = layers.iter().map(|l| format_ident!("__{}", l.field)).collect();
+    let trace_inputs: Vec<_> = core::iter::once(quote!(x))
+        .chain(trace_locals.iter().map(|v| quote!(&#v.a)))
+        .collect();
+    let trace_steps = layers.iter().zip(&trace_locals).zip(&trace_inputs).map(|((l, v), a)| {
+        let (f, act) = (&l.field, &l.activation.value);
+        quote! {
+            let __z = self.#f.forward(#a);
+            let #v = #rt::LayerTrace { a: #rt::Activation::apply(&#act, &__z), z: __z };
+        }
+    });
+    let batch_trace_steps = layers.iter().zip(&trace_locals).zip(&trace_inputs).map(|((l, v), a)| {
+        let (f, act) = (&l.field, &l.activation.value);
+        quote! {
+            let __z = self.#f.forward_batch(#a);
+            let #v = #rt::BatchLayerTrace { a: #rt::Activation::apply_batch(&#act, &__z), z: __z };
+        }
+    });
+
+    // backward: from the last layer's delta down to the first layer's
+    let layer_inputs: Vec<_> = core::iter::once(quote!(trace.input))
+        .chain(layers.iter().map(|l| {
+            let f = &l.field;
+            quote!(trace.#f.a)
+        }))
+        .collect();
+    let backward_steps = |batch: bool| -> TokenStream {
+        let mut steps = TokenStream::new();
+        for (i, l) in layers.iter().enumerate().rev() {
+            let f = &l.field;
+            let a = &layer_inputs[i];
+            let (accumulate, backprop, act_backprop) = if batch {
+                (
+                    quote!(accumulate_batch_gradients),
+                    quote!(backpropagate_batch),
+                    quote!(backprop_batch),
+                )
+            } else {
+                (quote!(accumulate_gradients), quote!(backpropagate), quote!(backprop))
+            };
+            steps.extend(quote!(#rt::Dense::#accumulate(&#a, &__delta, &mut gradients.#f);));
+            if i > 0 {
+                let prev = &layers[i - 1];
+                let (pf, pact) = (&prev.field, &prev.activation.value);
+                if batch {
+                    steps.extend(quote! {
+                        let mut __delta = self.#f.#backprop(&__delta);
+                        #rt::Activation::#act_backprop(&#pact, &trace.#pf.z, &trace.#pf.a, &mut __delta);
+                    });
+                } else {
+                    steps.extend(quote! {
+                        let __delta = #rt::Activation::#act_backprop(
+                            &#pact, &trace.#pf.z, &trace.#pf.a, &self.#f.#backprop(&__delta),
+                        );
+                    });
+                }
+            }
+        }
+        steps
+    };
+    let backward_single = backward_steps(false);
+    let backward_batch = backward_steps(true);
+    let first = &layers.first().map(|l| l.field.clone());
+    let first_out = layers.first().map(|l| l.output.arg());
+    let (last_field, last_act) = match last {
+        Some(l) => (l.field.clone(), l.activation.value.clone()),
+        None => (format_ident!("__none"), quote!(::staticnet::activation::Identity)),
+    };
+
+    let parameters = if types.is_empty() {
+        quote!(0)
+    } else {
+        quote!(#(<#types>::PARAMETERS)+*)
+    };
+
+    let doc_struct_gradients = format!(
+        "Gradients of [`{name_text}`]: one tensor for each of its parameter tensors, of the same shape."
+    );
+    let doc_trace = format!(
+        "What [`{name_text}::forward_trace`] records for one sample: the input, then each layer's pre-activation `z` and activation `a`."
+    );
+    let doc_batch_trace = format!(
+        "What [`{name_text}::forward_batch_trace`] records for a batch: the input, then each layer's pre-activations and activations, one sample per column."
+    );
+    let input_doc = "The input of the forward pass.";
+
+    let body = if layers.is_empty() {
+        quote!()
+    } else {
+        let first = first.as_ref().expect("at least one layer");
+        let first_out = first_out.expect("at least one layer");
+        quote! {
+            #[allow(dead_code, clippy::all, clippy::pedantic)]
+            impl #ident {
+                /// The number of inputs.
+                pub const INPUT: usize = #n_in;
+                /// The number of outputs.
+                pub const OUTPUT: usize = #n_out;
+                /// The number of parameters (weights and biases) of all layers.
+                pub const PARAMETERS: usize = #parameters;
+
+                /// A table of the layers with their output shapes and parameter
+                /// counts; print it with `{}`.
+                #[must_use]
+                pub const fn summary() -> #rt::Summary {
+                    const __SUMMARY: #rt::Summary = #rt::Summary {
+                        name: #name_text,
+                        scalar: #scalar_text,
+                        scalar_bytes: #rt::size_of::<#t>(),
+                        input: &[#n_in],
+                        layers: &[#(
+                            #rt::LayerSummary {
+                                name: #names,
+                                kind: #kinds,
+                                activation: #act_texts,
+                                output: &[#outs],
+                                parameters: <#types>::PARAMETERS,
+                            }
+                        ),*],
+                    };
+                    __SUMMARY
+                }
+
+                /// A network whose parameters are all zero.
+                #[must_use]
+                pub fn zeros() -> Self {
+                    Self { #(#fields: ::core::default::Default::default()),* }
+                }
+
+                /// A network initialized from `rng`: He uniform weights before
+                /// ReLU-family activations, Glorot uniform otherwise, zero biases;
+                /// layers in declaration order.
+                #[must_use]
+                pub fn from_rng<R: #rt::Rng + ?::core::marker::Sized>(rng: &mut R) -> Self {
+                    let mut __net = Self::zeros();
+                    #(
+                        __net.#fields.initialize(
+                            #rt::Init::default_for(<#acts_ty as #rt::Activation>::KIND),
+                            rng,
+                        );
+                    )*
+                    __net
+                }
+
+                /// A network initialized as by [`from_rng`](Self::from_rng) from a
+                /// generator seeded with `seed`: the same seed gives the same
+                /// weights, bit for bit, on every run.
+                #[must_use]
+                pub fn from_seed(seed: u64) -> Self {
+                    Self::from_rng(&mut #rt::seeded_rng(seed))
+                }
+
+                /// The output for one sample.
+                #[must_use]
+                pub fn forward(&self, x: &#rt::SVector<#t, #n_in>) -> #rt::SVector<#t, #n_out> {
+                    #forward
+                }
+
+                /// The outputs for a batch, one sample per column.
+                #[must_use]
+                pub fn forward_batch(
+                    &self,
+                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                ) -> #rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn> {
+                    #forward_batch
+                }
+
+                /// The forward pass for one sample, recording every layer's
+                /// pre-activation and activation for [`backward`](Self::backward).
+                #[must_use]
+                pub fn forward_trace(&self, x: &#rt::SVector<#t, #n_in>) -> #trace {
+                    #(#trace_steps)*
+                    #trace { input: *x, #(#fields: #trace_locals),* }
+                }
+
+                /// The forward pass for a batch, recording every layer's
+                /// pre-activations and activations for
+                /// [`backward_batch`](Self::backward_batch).
+                #[must_use]
+                pub fn forward_batch_trace(
+                    &self,
+                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                ) -> #batch_trace {
+                    #(#batch_trace_steps)*
+                    #batch_trace { input: x.clone(), #(#fields: #trace_locals),* }
+                }
+
+                /// Backpropagation for one sample: given the trace of the forward
+                /// pass and the output delta `δ = ∂L/∂z` of the last layer, adds
+                /// every parameter's gradient to `gradients` and returns the
+                /// gradient with respect to the input.
+                pub fn backward(
+                    &self,
+                    trace: &#trace,
+                    delta: &#rt::SVector<#t, #n_out>,
+                    gradients: &mut #grads,
+                ) -> #rt::SVector<#t, #n_in> {
+                    let __delta = self.__backward(trace, delta, gradients);
+                    self.#first.backpropagate(&__delta)
+                }
+
+                fn __backward(
+                    &self,
+                    trace: &#trace,
+                    delta: &#rt::SVector<#t, #n_out>,
+                    gradients: &mut #grads,
+                ) -> #rt::SVector<#t, #first_out> {
+                    let __delta = *delta;
+                    #backward_single
+                    __delta
+                }
+
+                /// Backpropagation for a batch: given the trace of the forward pass
+                /// and the output deltas of the last layer (one sample per column),
+                /// adds the parameter gradients summed over the batch to
+                /// `gradients` and returns the gradients with respect to the
+                /// inputs. Pass the deltas of the mean loss (as
+                /// [`Loss::delta_batch`](::staticnet::loss::Loss::delta_batch)
+                /// gives them) to accumulate mean gradients.
+                ///
+                /// # Panics
+                ///
+                /// If `delta` has a different number of columns than the batch.
+                pub fn backward_batch(
+                    &self,
+                    trace: &#batch_trace,
+                    delta: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                    gradients: &mut #grads,
+                ) -> #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn> {
+                    let __delta = self.__backward_batch(trace, delta, gradients);
+                    self.#first.backpropagate_batch(&__delta)
+                }
+
+                fn __backward_batch(
+                    &self,
+                    trace: &#batch_trace,
+                    delta: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                    gradients: &mut #grads,
+                ) -> #rt::OMatrix<#t, #rt::Const<#first_out>, #rt::Dyn> {
+                    let __delta = delta.clone();
+                    #backward_batch
+                    __delta
+                }
+
+                /// Gradients of all zeros.
+                #[must_use]
+                pub fn zero_gradients() -> #grads {
+                    ::core::default::Default::default()
+                }
+
+                /// The loss of one sample and the gradients of every parameter.
+                #[must_use]
+                pub fn gradients<L: #rt::Loss>(
+                    &self,
+                    x: &#rt::SVector<#t, #n_in>,
+                    y: &#rt::SVector<#t, #n_out>,
+                    loss: L,
+                ) -> (#t, #grads) {
+                    let mut __gradients = Self::zero_gradients();
+                    let __loss = self.accumulate_gradients(x, y, loss, &mut __gradients);
+                    (__loss, __gradients)
+                }
+
+                /// Adds the gradients of the loss of one sample to `gradients`
+                /// and returns the loss. The output delta is fused to `ŷ − y`
+                /// for the canonical pairs (sigmoid with binary cross-entropy,
+                /// softmax with cross-entropy, identity with squared error).
+                pub fn accumulate_gradients<L: #rt::Loss>(
+                    &self,
+                    x: &#rt::SVector<#t, #n_in>,
+                    y: &#rt::SVector<#t, #n_out>,
+                    loss: L,
+                    gradients: &mut #grads,
+                ) -> #t {
+                    let __trace = self.forward_trace(x);
+                    let (__loss, __delta) =
+                        loss.delta(&#last_act, &__trace.#last_field.z, &__trace.#last_field.a, y);
+                    self.__backward(&__trace, &__delta, gradients);
+                    __loss
+                }
+
+                /// The mean loss of a batch and the mean gradients of every
+                /// parameter.
+                ///
+                /// # Panics
+                ///
+                /// If `x` and `y` have different numbers of columns.
+                #[must_use]
+                pub fn batch_gradients<L: #rt::Loss>(
+                    &self,
+                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                    y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                    loss: L,
+                ) -> (#t, #grads) {
+                    let mut __gradients = Self::zero_gradients();
+                    let __loss = self.accumulate_batch_gradients(x, y, loss, &mut __gradients);
+                    (__loss, __gradients)
+                }
+
+                /// Adds the mean gradients of a batch's loss to `gradients` and
+                /// returns the mean loss.
+                ///
+                /// # Panics
+                ///
+                /// If `x` and `y` have different numbers of columns.
+                pub fn accumulate_batch_gradients<L: #rt::Loss>(
+                    &self,
+                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                    y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                    loss: L,
+                    gradients: &mut #grads,
+                ) -> #t {
+                    let __trace = self.forward_batch_trace(x);
+                    let (__loss, __delta) = loss.delta_batch(
+                        &#last_act,
+                        &__trace.#last_field.z,
+                        &__trace.#last_field.a,
+                        y,
+                    );
+                    self.__backward_batch(&__trace, &__delta, gradients);
+                    __loss
+                }
+            }
+
+            impl #rt::Parameters for #ident {
+                type Scalar = #t;
+                const PARAMETER_COUNT: usize = Self::PARAMETERS;
+
+                fn for_each_parameter<F: FnMut(#rt::ParamName, &[#t])>(&self, mut f: F) {
+                    #(self.#fields.for_each_parameter(#names, &mut f);)*
+                }
+
+                fn for_each_parameter_mut<F: FnMut(#rt::ParamName, &mut [#t])>(&mut self, mut f: F) {
+                    #(self.#fields.for_each_parameter_mut(#names, &mut f);)*
+                }
+            }
+
+            impl #rt::Parameters for #grads {
+                type Scalar = #t;
+                const PARAMETER_COUNT: usize = #ident::PARAMETERS;
+
+                fn for_each_parameter<F: FnMut(#rt::ParamName, &[#t])>(&self, mut f: F) {
+                    #(self.#fields.for_each_parameter(#names, &mut f);)*
+                }
+
+                fn for_each_parameter_mut<F: FnMut(#rt::ParamName, &mut [#t])>(&mut self, mut f: F) {
+                    #(self.#fields.for_each_parameter_mut(#names, &mut f);)*
+                }
+            }
+
+            impl #rt::Trainable for #ident {
+                type Gradients = #grads;
+
+                fn zero_gradients(&self) -> #grads {
+                    ::core::default::Default::default()
+                }
+
+                fn for_each_parameter_and_gradient<F>(&mut self, gradients: &#grads, mut f: F)
+                where
+                    F: FnMut(#rt::ParamName, &mut [#t], &[#t]),
+                {
+                    #(self.#fields.for_each_parameter_and_gradient(&gradients.#fields, #names, &mut f);)*
+                }
+            }
+
+            impl #rt::Network<#n_in, #n_out> for #ident {
+                fn forward(&self, x: &#rt::SVector<#t, #n_in>) -> #rt::SVector<#t, #n_out> {
+                    #ident::forward(self, x)
+                }
+
+                fn forward_batch(
+                    &self,
+                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                ) -> #rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn> {
+                    #ident::forward_batch(self, x)
+                }
+
+                fn accumulate_gradients<L: #rt::Loss>(
+                    &self,
+                    x: &#rt::SVector<#t, #n_in>,
+                    y: &#rt::SVector<#t, #n_out>,
+                    loss: L,
+                    gradients: &mut #grads,
+                ) -> #t {
+                    #ident::accumulate_gradients(self, x, y, loss, gradients)
+                }
+
+                fn accumulate_batch_gradients<L: #rt::Loss>(
+                    &self,
+                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                    y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                    loss: L,
+                    gradients: &mut #grads,
+                ) -> #t {
+                    #ident::accumulate_batch_gradients(self, x, y, loss, gradients)
+                }
+            }
+        }
+    };
+
+    quote! {
+        #(#decl_attrs)*
+        #vis struct #ident {
+            #(
+                #[doc = #field_docs]
+                pub #fields: #types,
+            )*
+        }
+
+        #[doc = #doc_struct_gradients]
+        #[derive(Clone, Debug, PartialEq, Default)]
+        #[allow(dead_code)]
+        #vis struct #grads {
+            #(
+                #[doc = #field_docs]
+                pub #fields: #types,
+            )*
+        }
+
+        #[doc = #doc_trace]
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(dead_code)]
+        #vis struct #trace {
+            #[doc = #input_doc]
+            pub input: #rt::SVector<#t, #n_in>,
+            #(
+                #[doc = #field_docs]
+                pub #fields: #rt::LayerTrace<#t, #outs>,
+            )*
+        }
+
+        #[doc = #doc_batch_trace]
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(dead_code)]
+        #vis struct #batch_trace {
+            #[doc = #input_doc]
+            pub input: #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+            #(
+                #[doc = #field_docs]
+                pub #fields: #rt::BatchLayerTrace<#t, #outs>,
+            )*
+        }
+
+        #body
+
+        #(#assertions)*
+    }
+}
+
+/// `f_n(... f_1(x))`, each step built by `step(layer, input)`.
+fn chain(
+    layers: &[CheckedLayer],
+    x: TokenStream,
+    step: impl Fn(&CheckedLayer, TokenStream) -> TokenStream,
+) -> TokenStream {
+    let mut body = TokenStream::new();
+    let mut current = x;
+    for (i, l) in layers.iter().enumerate() {
+        let value = step(l, current);
+        if i + 1 == layers.len() {
+            body.extend(value);
+            break;
+        }
+        body.extend(quote!(let __a = #value;));
+        current = quote!(&__a);
+    }
+    body
+}
+
+fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
+    let (n_in, n_out) = (l.input.arg(), l.output.arg());
+    let storage = match (&l.input, &l.output) {
+        (Dim::Known(i), Dim::Known(o)) => {
+            if i * o + o > HEAP_THRESHOLD {
+                quote!(::staticnet::__private::Heap)
+            } else {
+                quote!(::staticnet::__private::Inline)
+            }
+        }
+        _ => quote! {
+            <::staticnet::__private::Select<
+                { #n_in * #n_out + #n_out > ::staticnet::layers::HEAP_THRESHOLD }
+            > as ::staticnet::__private::Choose>::Storage
+        },
+    };
+    quote!(::staticnet::__private::Dense<#t, #n_in, #n_out, #storage>)
+}
+
+fn layer_doc(l: &CheckedLayer) -> String {
+    format!(
+        "Layer `{}`: {} {} → {}, then `{}`.",
+        l.name,
+        l.kind,
+        l.input.text(),
+        l.output.text(),
+        l.activation.text
+    )
+}

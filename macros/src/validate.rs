@@ -1,0 +1,434 @@
+//! Shape inference and every check the macro can make. Errors are
+//! collected, not returned at the first, so a user sees all the mistakes of
+//! a declaration in one compile. The result is a checked network whose every
+//! layer knows its input and output size; where a declaration is wrong, the
+//! checked network is repaired (the previous layer's size is used, an unknown
+//! activation becomes `identity`) so that the expansion still compiles and
+//! the rest of the user's crate does not fill with unrelated errors.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::{Ident, Type};
+
+use crate::ast::{ActivationCall, Arg, Declaration, Entry, Layer, Size};
+use crate::suggest::did_you_mean;
+
+/// The layer kinds the macro knows.
+const LAYER_KINDS: &[&str] = &["dense"];
+
+/// Activations: DSL name, runtime type, default arguments.
+const ACTIVATIONS: &[(&str, &str, Option<f64>)] = &[
+    ("identity", "Identity", None),
+    ("relu", "Relu", None),
+    ("leaky_relu", "LeakyRelu", Some(0.01)),
+    ("elu", "Elu", Some(1.0)),
+    ("selu", "Selu", None),
+    ("gelu", "Gelu", None),
+    ("sigmoid", "Sigmoid", None),
+    ("tanh", "Tanh", None),
+    ("softplus", "Softplus", None),
+    ("softmax", "Softmax", None),
+];
+
+/// A size after validation: a number the macro knows, or a const expression
+/// that only the compiler can evaluate.
+#[derive(Clone)]
+pub enum Dim {
+    Known(usize),
+    Symbolic { tokens: TokenStream, text: String },
+}
+
+impl Dim {
+    /// The const-generic argument for this size.
+    pub fn arg(&self) -> TokenStream {
+        match self {
+            Dim::Known(n) => {
+                let lit = proc_macro2::Literal::usize_unsuffixed(*n);
+                quote!(#lit)
+            }
+            Dim::Symbolic { tokens, .. } => tokens.clone(),
+        }
+    }
+
+    /// How the size reads in messages.
+    pub fn text(&self) -> String {
+        match self {
+            Dim::Known(n) => n.to_string(),
+            Dim::Symbolic { text, .. } => text.clone(),
+        }
+    }
+}
+
+pub struct Activation {
+    /// `::staticnet::activation::Relu`
+    pub ty: TokenStream,
+    /// an expression of that type
+    pub value: TokenStream,
+    /// as the summary shows it: `leaky_relu(0.1)`
+    pub text: String,
+}
+
+pub struct CheckedLayer {
+    pub field: Ident,
+    pub name: String,
+    pub kind: &'static str,
+    pub input: Dim,
+    pub output: Dim,
+    pub activation: Activation,
+}
+
+pub struct Network {
+    pub decl_attrs: Vec<syn::Attribute>,
+    pub vis: syn::Visibility,
+    pub ident: Ident,
+    pub scalar: Type,
+    pub input: Dim,
+    pub layers: Vec<CheckedLayer>,
+    /// `const _: () = assert!(..);` items for what only the compiler can check.
+    pub assertions: Vec<TokenStream>,
+}
+
+/// Collects errors so that all of them are reported together.
+#[derive(Default)]
+struct Errors(Vec<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.0.push(syn::Error::new(span, message));
+    }
+}
+
+pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
+    let mut errors = Errors::default();
+    let net_name = decl.ident.to_string();
+    let mut assertions = Vec::new();
+
+    // input: must be the first entry, exactly once
+    let mut input: Option<(Dim, Span)> = None;
+    let mut layers_seen = 0usize;
+    let mut layer_decls: Vec<&Layer> = Vec::new();
+    for entry in &decl.entries {
+        match entry {
+            Entry::Input { keyword, size } => {
+                if input.is_some() {
+                    errors.push(keyword.span(), "duplicate `input`: a network has one input size");
+                    continue;
+                }
+                if layers_seen > 0 {
+                    errors.push(
+                        keyword.span(),
+                        "`input` must come first, before the layers",
+                    );
+                }
+                let dim = size_dim(size, "input size", &net_name, "input", &mut errors, &mut assertions);
+                input = Some((dim, size.span()));
+            }
+            Entry::Layer(layer) => {
+                layers_seen += 1;
+                layer_decls.push(layer);
+            }
+        }
+    }
+    let input_dim = match input {
+        Some((dim, _)) => dim,
+        None => {
+            let span = layer_decls
+                .first()
+                .map_or(decl.close, |l| l.name.as_ref().unwrap_or(&l.kind).span());
+            errors.push(
+                span,
+                "missing `input: N`: the first entry of a network gives its input size",
+            );
+            Dim::Known(1)
+        }
+    };
+    if layer_decls.is_empty() {
+        errors.push(decl.close, "a network needs at least one layer after `input`");
+    }
+
+    // names: declared or by position, unique, not `input`
+    let mut names: Vec<(String, Span)> = Vec::new();
+    let mut layers = Vec::new();
+    let mut previous = input_dim.clone();
+    let mut previous_name = String::from("input");
+    let mut chain = vec![format!("input {}", input_dim.text())];
+    for (index, layer) in layer_decls.iter().enumerate() {
+        let position = index + 1;
+        let (name, name_span) = match &layer.name {
+            Some(ident) => (ident.to_string(), ident.span()),
+            None => (format!("layer{position}"), layer.kind.span()),
+        };
+        let name = name.trim_start_matches("r#").to_string();
+        if name == "input" {
+            errors.push(
+                name_span,
+                "`input` is reserved for the network's input size; give this layer another name",
+            );
+        }
+        let mut field_name = name.clone();
+        if let Some(first) = names.iter().position(|(n, _)| *n == name) {
+            let what = if layer.name.is_some() { "name" } else { "position name" };
+            errors.push(
+                name_span,
+                format!(
+                    "the {what} `{name}` is already used by layer {}; layer names must be unique",
+                    first + 1
+                ),
+            );
+            field_name = format!("{name}_{position}");
+        }
+        names.push((name.clone(), name_span));
+        let field = Ident::new(&field_name, name_span);
+
+        let kind_text = layer.kind.to_string();
+        let Some(kind) = LAYER_KINDS.iter().find(|k| **k == kind_text) else {
+            let mut message = format!("unknown layer kind `{kind_text}`");
+            if let Some(best) = did_you_mean(&kind_text, LAYER_KINDS.iter().copied()) {
+                message.push_str(&format!("\nhelp: did you mean `{best}`?"));
+            } else {
+                message.push_str(&format!("\nnote: the layer kinds are: {}", list(LAYER_KINDS.iter().copied())));
+            }
+            errors.push(layer.kind.span(), message);
+            // skip the layer but keep its activation checked
+            let _ = activation(layer.activation.as_ref(), &mut errors);
+            continue;
+        };
+
+        let (declared_in, output) = dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
+        if let Some((declared, span)) = declared_in {
+            check_input(
+                &declared,
+                span,
+                &previous,
+                &previous_name,
+                index == 0,
+                &chain,
+                &net_name,
+                &name,
+                &mut errors,
+                &mut assertions,
+            );
+        }
+        let activation = activation(layer.activation.as_ref(), &mut errors);
+        chain.push(format!("{name} {}", output.text()));
+        layers.push(CheckedLayer {
+            field,
+            name: name.clone(),
+            kind,
+            input: previous.clone(),
+            output: output.clone(),
+            activation,
+        });
+        previous = output;
+        previous_name = name;
+    }
+
+    let scalar = decl.scalar.unwrap_or_else(|| syn::parse_quote!(f32));
+    let network = Network {
+        decl_attrs: decl.attrs,
+        vis: decl.vis,
+        ident: decl.ident,
+        scalar,
+        input: input_dim,
+        layers,
+        assertions,
+    };
+    let error = errors.0.into_iter().reduce(|mut a, b| {
+        a.combine(b);
+        a
+    });
+    (network, error)
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// A size as a `Dim`; literal zero is an error here, a symbolic size gets a
+/// const assertion.
+fn size_dim(
+    size: &Size,
+    what: &str,
+    net: &str,
+    layer: &str,
+    errors: &mut Errors,
+    assertions: &mut Vec<TokenStream>,
+) -> Dim {
+    match size {
+        Size::Literal(lit) => match lit.base10_parse::<usize>() {
+            Ok(0) => {
+                errors.push(lit.span(), format!("{what} must be at least 1, found 0"));
+                Dim::Known(1)
+            }
+            Ok(n) => Dim::Known(n),
+            Err(_) => {
+                errors.push(lit.span(), format!("{what} `{lit}` is not a valid `usize`"));
+                Dim::Known(1)
+            }
+        },
+        Size::Path(path) => {
+            let text = path.to_token_stream().to_string().replace(' ', "");
+            symbolic(quote!(#path), text, size.span(), what, net, layer, assertions)
+        }
+        Size::Block(group) => {
+            let text = group.stream().to_string();
+            symbolic(group.stream(), text, size.span(), what, net, layer, assertions)
+        }
+    }
+}
+
+fn symbolic(
+    expr: TokenStream,
+    text: String,
+    span: Span,
+    what: &str,
+    net: &str,
+    layer: &str,
+    assertions: &mut Vec<TokenStream>,
+) -> Dim {
+    let tokens = quote_spanned!(span=> { #expr });
+    let message = format!("network `{net}`, `{layer}`: {what} `{text}` must be at least 1, found 0");
+    assertions.push(quote_spanned! {span=>
+        const _: () = ::core::assert!((#tokens) > 0, #message);
+    });
+    Dim::Symbolic { tokens, text }
+}
+
+type DeclaredInput = Option<(Dim, Span)>;
+
+fn dense_args(
+    layer: &Layer,
+    net: &str,
+    name: &str,
+    errors: &mut Errors,
+    assertions: &mut Vec<TokenStream>,
+) -> (DeclaredInput, Dim) {
+    let usage = "`dense(OUT)` or `dense(IN => OUT)`";
+    let mut sizes = Vec::new();
+    for arg in &layer.args {
+        match arg {
+            Arg::Size(size) => sizes.push((None, size)),
+            Arg::Arrow { input, output } => sizes.push((Some(input), output)),
+            Arg::Keyword { key, .. } => errors.push(
+                key.span(),
+                format!("unknown `dense` argument `{key}`; expected {usage}"),
+            ),
+        }
+    }
+    match sizes.as_slice() {
+        [] => {
+            errors.push(layer.args_span, format!("`dense` needs an output size: {usage}"));
+            (None, Dim::Known(1))
+        }
+        [(declared, output), rest @ ..] => {
+            if let Some((_, extra)) = rest.first() {
+                errors.push(extra.span(), format!("`dense` takes one size argument: {usage}"));
+            }
+            let out = size_dim(output, "output size", net, name, errors, assertions);
+            let declared = declared.map(|size| {
+                (
+                    size_dim(size, "input size", net, name, errors, assertions),
+                    size.span(),
+                )
+            });
+            (declared, out)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_input(
+    declared: &Dim,
+    span: Span,
+    previous: &Dim,
+    previous_name: &str,
+    first: bool,
+    chain: &[String],
+    net: &str,
+    name: &str,
+    errors: &mut Errors,
+    assertions: &mut Vec<TokenStream>,
+) {
+    let producer = if first {
+        "the input has".to_string()
+    } else {
+        format!("`{previous_name}` produces")
+    };
+    match (declared, previous) {
+        (Dim::Known(d), Dim::Known(p)) => {
+            if d != p {
+                let inputs = if *d == 1 { "input" } else { "inputs" };
+                errors.push(
+                    span,
+                    format!(
+                        "dense layer expects {d} {inputs}, but {producer} {p}\nnote: the shapes so far: {}",
+                        chain.join(" → ")
+                    ),
+                );
+            }
+        }
+        _ => {
+            let (d, p) = (declared.arg(), previous.arg());
+            let message = format!(
+                "network `{net}`, layer `{name}`: dense layer expects `{}` inputs, but {producer} `{}`",
+                declared.text(),
+                previous.text()
+            );
+            assertions.push(quote_spanned! {span=>
+                const _: () = ::core::assert!(#d == #p, #message);
+            });
+        }
+    }
+}
+
+fn activation(call: Option<&ActivationCall>, errors: &mut Errors) -> Activation {
+    let Some(call) = call else {
+        return make_activation("Identity", None, "identity".into());
+    };
+    let name = call.name.to_string();
+    let Some(&(dsl, ty, default)) = ACTIVATIONS.iter().find(|(n, _, _)| *n == name) else {
+        let mut message = format!("unknown activation `{name}`");
+        if let Some(best) = did_you_mean(&name, ACTIVATIONS.iter().map(|a| a.0)) {
+            message.push_str(&format!("\nhelp: did you mean `{best}`?"));
+        } else {
+            message.push_str(&format!(
+                "\nnote: the activations are: {}",
+                list(ACTIVATIONS.iter().map(|a| a.0))
+            ));
+        }
+        errors.push(call.name.span(), message);
+        return make_activation("Identity", None, "identity".into());
+    };
+    match (&call.args, default) {
+        (None, None) => make_activation(ty, None, dsl.into()),
+        (None, Some(value)) => make_activation(ty, Some(value), format!("{dsl}({value})")),
+        (Some((span, _)), None) => {
+            errors.push(*span, format!("`{dsl}` takes no arguments"));
+            make_activation(ty, None, dsl.into())
+        }
+        (Some((span, numbers)), Some(default)) => {
+            if numbers.len() != 1 {
+                errors.push(
+                    *span,
+                    format!("`{dsl}` takes one argument, `alpha`: `{dsl}({default})`"),
+                );
+                return make_activation(ty, Some(default), format!("{dsl}({default})"));
+            }
+            let value = numbers[0].value;
+            if !value.is_finite() {
+                errors.push(numbers[0].span, format!("`{dsl}` needs a finite `alpha`"));
+            }
+            make_activation(ty, Some(value), format!("{dsl}({value})"))
+        }
+    }
+}
+
+fn make_activation(ty: &str, alpha: Option<f64>, text: String) -> Activation {
+    let ident = Ident::new(ty, Span::call_site());
+    let ty = quote!(::staticnet::activation::#ident);
+    let value = match alpha {
+        Some(alpha) => quote!(#ty::new(#alpha)),
+        None => ty.clone(),
+    };
+    Activation { ty, value, text }
+}

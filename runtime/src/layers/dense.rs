@@ -1,0 +1,367 @@
+//! The fully connected layer `z = W a + b`.
+
+use core::fmt;
+
+use nalgebra::{Const, Dyn, MatrixView, OMatrix, SVector};
+use rand::Rng;
+
+use super::storage::{Inline, Storage};
+use crate::Scalar;
+use crate::init::Init;
+use crate::network::ParamName;
+
+/// A fully connected layer from `IN` inputs to `OUT` outputs: `z = W a + b`
+/// with weight `W` (`OUT × IN`) and bias `b` (`OUT`).
+///
+/// The activation that follows is not part of the layer; the `network!`
+/// macro wires it in. `S` says where the parameters live ([`Inline`] or
+/// [`Heap`](super::Heap)).
+///
+/// ```
+/// use staticnet::layers::Dense;
+/// use nalgebra::{SMatrix, SVector};
+///
+/// let mut layer = Dense::<f64, 2, 1>::zeros();
+/// *layer.weight = SMatrix::<f64, 1, 2>::new(1.0, -2.0);
+/// layer.bias[0] = 0.5;
+/// let z = layer.forward(&SVector::<f64, 2>::new(3.0, 1.0));
+/// assert_eq!(z[0], 1.5);
+/// ```
+pub struct Dense<T: Scalar, const IN: usize, const OUT: usize, S: Storage = Inline> {
+    /// The weight matrix `W`, `OUT × IN`: row `j` holds the weights into
+    /// output `j`.
+    pub weight: S::Matrix<T, OUT, IN>,
+    /// The bias vector `b`.
+    pub bias: S::Matrix<T, OUT, 1>,
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT, S> {
+    /// The number of scalars in the layer: `IN × OUT + OUT`.
+    ///
+    /// ```
+    /// assert_eq!(staticnet::layers::Dense::<f32, 3, 4>::PARAMETERS, 16);
+    /// ```
+    pub const PARAMETERS: usize = IN * OUT + OUT;
+
+    /// A layer whose parameters are all zero.
+    ///
+    /// ```
+    /// let layer = staticnet::layers::Dense::<f32, 3, 2>::zeros();
+    /// assert_eq!(layer.weight.sum(), 0.0);
+    /// ```
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self {
+            weight: S::zeros(),
+            bias: S::zeros(),
+        }
+    }
+
+    /// Fills the weight with `init` (fan-in `IN`, fan-out `OUT`) and zeroes
+    /// the bias. Weights are drawn in column-major order.
+    ///
+    /// ```
+    /// use staticnet::init::{Init, seeded_rng};
+    /// use staticnet::layers::Dense;
+    ///
+    /// let mut layer = Dense::<f32, 8, 4>::zeros();
+    /// layer.initialize(Init::HeUniform, &mut seeded_rng(1));
+    /// assert!(layer.weight.iter().any(|w| *w != 0.0));
+    /// assert_eq!(layer.bias.sum(), 0.0);
+    /// ```
+    pub fn initialize<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
+        init.fill(self.weight.as_mut_slice(), IN, OUT, rng);
+        self.bias.fill(T::zero());
+    }
+
+    /// `z = W a + b` for one sample.
+    #[must_use]
+    pub fn forward(&self, a: &SVector<T, IN>) -> SVector<T, OUT> {
+        let mut z = self.bias.clone_owned();
+        z.gemv(T::one(), &*self.weight, a, T::one());
+        z
+    }
+
+    /// `Z = W A + b 1ᵀ` for a batch, one sample per column.
+    #[must_use]
+    pub fn forward_batch(&self, a: &OMatrix<T, Const<IN>, Dyn>) -> OMatrix<T, Const<OUT>, Dyn> {
+        let mut z = OMatrix::<T, Const<OUT>, Dyn>::zeros(a.ncols());
+        for mut column in z.column_iter_mut() {
+            column.copy_from(&*self.bias);
+        }
+        z.gemm(T::one(), &*self.weight, a, T::one());
+        z
+    }
+
+    /// Adds the gradients of one sample to `gradients`: `∂L/∂W = δ aᵀ` and
+    /// `∂L/∂b = δ`, where `δ = ∂L/∂z` is the layer's delta and `a` the input
+    /// of the forward pass.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{SMatrix, SVector};
+    ///
+    /// let mut grads = Dense::<f64, 2, 1>::zeros();
+    /// let a = SVector::<f64, 2>::new(1.0, 2.0);
+    /// Dense::accumulate_gradients(&a, &SVector::<f64, 1>::new(0.5), &mut grads);
+    /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(0.5, 1.0));
+    /// assert_eq!(grads.bias[0], 0.5);
+    /// ```
+    pub fn accumulate_gradients(a: &SVector<T, IN>, delta: &SVector<T, OUT>, gradients: &mut Self) {
+        gradients.weight.ger(T::one(), delta, a, T::one());
+        *gradients.bias += delta;
+    }
+
+    /// `∂L/∂a = Wᵀ δ`: the delta passed back to the layer's input.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{SMatrix, SVector};
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(3.0, 4.0);
+    /// let back = layer.backpropagate(&SVector::<f64, 1>::new(0.5));
+    /// assert_eq!(back, SVector::<f64, 2>::new(1.5, 2.0));
+    /// ```
+    #[must_use]
+    pub fn backpropagate(&self, delta: &SVector<T, OUT>) -> SVector<T, IN> {
+        let mut back = SVector::<T, IN>::zeros();
+        back.gemv_tr(T::one(), &*self.weight, delta, T::zero());
+        back
+    }
+
+    /// [`accumulate_gradients`](Self::accumulate_gradients), then
+    /// [`backpropagate`](Self::backpropagate).
+    pub fn backward(
+        &self,
+        a: &SVector<T, IN>,
+        delta: &SVector<T, OUT>,
+        gradients: &mut Self,
+    ) -> SVector<T, IN> {
+        Self::accumulate_gradients(a, delta, gradients);
+        self.backpropagate(delta)
+    }
+
+    /// Adds the gradients of a batch to `gradients`: `Δ Aᵀ` and the row sums
+    /// of `Δ`, so sums over the columns. Pass deltas of the mean loss (each
+    /// divided by the batch size, as
+    /// [`Loss::delta_batch`](crate::loss::Loss::delta_batch) gives them) to
+    /// accumulate the mean.
+    ///
+    /// # Panics
+    ///
+    /// If `a` and `delta` have different numbers of columns.
+    pub fn accumulate_batch_gradients(
+        a: &OMatrix<T, Const<IN>, Dyn>,
+        delta: &OMatrix<T, Const<OUT>, Dyn>,
+        gradients: &mut Self,
+    ) {
+        let batch = a.ncols();
+        assert_eq!(batch, delta.ncols(), "inputs and deltas differ in batch size");
+        // The transposed operand as a strided view: no copy, and nalgebra's
+        // gemm takes its matrixmultiply path because one dimension is `Dyn`.
+        let a_t = MatrixView::<T, Dyn, Const<IN>, Dyn, Dyn>::from_slice_with_strides_generic(
+            a.as_slice(),
+            Dyn(batch),
+            Const::<IN>,
+            Dyn(IN),
+            Dyn(1),
+        );
+        gradients.weight.gemm(T::one(), delta, &a_t, T::one());
+        for column in delta.column_iter() {
+            *gradients.bias += column;
+        }
+    }
+
+    /// `Wᵀ Δ` for a batch of deltas, one sample per column.
+    #[must_use]
+    pub fn backpropagate_batch(&self, delta: &OMatrix<T, Const<OUT>, Dyn>) -> OMatrix<T, Const<IN>, Dyn> {
+        let w_t = MatrixView::<T, Const<IN>, Const<OUT>, Dyn, Dyn>::from_slice_with_strides_generic(
+            self.weight.as_slice(),
+            Const::<IN>,
+            Const::<OUT>,
+            Dyn(OUT),
+            Dyn(1),
+        );
+        let mut back = OMatrix::<T, Const<IN>, Dyn>::zeros(delta.ncols());
+        back.gemm(T::one(), &w_t, delta, T::zero());
+        back
+    }
+
+    /// [`accumulate_batch_gradients`](Self::accumulate_batch_gradients), then
+    /// [`backpropagate_batch`](Self::backpropagate_batch).
+    ///
+    /// # Panics
+    ///
+    /// If `a` and `delta` have different numbers of columns.
+    pub fn backward_batch(
+        &self,
+        a: &OMatrix<T, Const<IN>, Dyn>,
+        delta: &OMatrix<T, Const<OUT>, Dyn>,
+        gradients: &mut Self,
+    ) -> OMatrix<T, Const<IN>, Dyn> {
+        Self::accumulate_batch_gradients(a, delta, gradients);
+        self.backpropagate_batch(delta)
+    }
+
+    /// Calls `f` with `layer.weight` and `layer.bias` and their values.
+    pub fn for_each_parameter<F: FnMut(ParamName, &[T])>(&self, layer: &'static str, mut f: F) {
+        f(ParamName { layer, tensor: "weight" }, self.weight.as_slice());
+        f(ParamName { layer, tensor: "bias" }, self.bias.as_slice());
+    }
+
+    /// Calls `f` with `layer.weight` and `layer.bias` and their mutable
+    /// values.
+    pub fn for_each_parameter_mut<F: FnMut(ParamName, &mut [T])>(
+        &mut self,
+        layer: &'static str,
+        mut f: F,
+    ) {
+        f(ParamName { layer, tensor: "weight" }, self.weight.as_mut_slice());
+        f(ParamName { layer, tensor: "bias" }, self.bias.as_mut_slice());
+    }
+
+    /// Calls `f` with each tensor's name, its mutable values and the
+    /// matching values of `gradients`.
+    pub fn for_each_parameter_and_gradient<F: FnMut(ParamName, &mut [T], &[T])>(
+        &mut self,
+        gradients: &Self,
+        layer: &'static str,
+        mut f: F,
+    ) {
+        f(
+            ParamName { layer, tensor: "weight" },
+            self.weight.as_mut_slice(),
+            gradients.weight.as_slice(),
+        );
+        f(
+            ParamName { layer, tensor: "bias" },
+            self.bias.as_mut_slice(),
+            gradients.bias.as_slice(),
+        );
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Clone for Dense<T, IN, OUT, S> {
+    fn clone(&self) -> Self {
+        Self {
+            weight: self.weight.clone(),
+            bias: self.bias.clone(),
+        }
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> PartialEq for Dense<T, IN, OUT, S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.weight == other.weight && self.bias == other.bias
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Default for Dense<T, IN, OUT, S> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> fmt::Debug for Dense<T, IN, OUT, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dense")
+            .field("weight", &self.weight)
+            .field("bias", &self.bias)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::seeded_rng;
+    use crate::layers::Heap;
+    use approx::assert_relative_eq;
+    use nalgebra::SMatrix;
+
+    fn layer() -> Dense<f64, 3, 2> {
+        let mut l = Dense::<f64, 3, 2>::zeros();
+        *l.weight = SMatrix::<f64, 2, 3>::new(1.0, 2.0, 3.0, -1.0, 0.5, 0.0);
+        *l.bias = SVector::<f64, 2>::new(0.25, -0.5);
+        l
+    }
+
+    #[test]
+    fn forward_is_w_a_plus_b() {
+        let z = layer().forward(&SVector::<f64, 3>::new(1.0, 1.0, 2.0));
+        assert_eq!(z, SVector::<f64, 2>::new(1.0 + 2.0 + 6.0 + 0.25, -1.0 + 0.5 - 0.5));
+    }
+
+    #[test]
+    fn batch_forward_matches_columns() {
+        let l = layer();
+        let a = OMatrix::<f64, Const<3>, Dyn>::from_column_slice(&[
+            1.0, 1.0, 2.0, 0.0, -1.0, 4.0, 3.0, 0.0, 0.5, 1.0, 2.0, 3.0, -2.0, 1.0, 1.0, 0.0, 0.0,
+            7.0, 1.5, 2.5, 3.5,
+        ]);
+        let z = l.forward_batch(&a);
+        for (j, column) in a.column_iter().enumerate() {
+            assert_relative_eq!(z.column(j).into_owned(), l.forward(&column.into_owned()), epsilon = 1e-12);
+        }
+    }
+
+    #[test]
+    fn backward_gradients_match_finite_differences() {
+        // L = c · z for a fixed c, so ∂L/∂z = c
+        let l = layer();
+        let a = SVector::<f64, 3>::new(0.3, -1.2, 2.0);
+        let c = SVector::<f64, 2>::new(0.7, -1.3);
+        let loss = |l: &Dense<f64, 3, 2>, a: &SVector<f64, 3>| c.dot(&l.forward(a));
+        let mut grads = Dense::<f64, 3, 2>::zeros();
+        let back = l.backward(&a, &c, &mut grads);
+        let h = 1e-6;
+        for i in 0..6 {
+            let (mut plus, mut minus) = (l.clone(), l.clone());
+            plus.weight.as_mut_slice()[i] += h;
+            minus.weight.as_mut_slice()[i] -= h;
+            let fd = (loss(&plus, &a) - loss(&minus, &a)) / (2.0 * h);
+            assert_relative_eq!(grads.weight.as_slice()[i], fd, epsilon = 1e-8);
+        }
+        assert_relative_eq!(*grads.bias, c);
+        for i in 0..3 {
+            let (mut plus, mut minus) = (a, a);
+            plus[i] += h;
+            minus[i] -= h;
+            let fd = (loss(&l, &plus) - loss(&l, &minus)) / (2.0 * h);
+            assert_relative_eq!(back[i], fd, epsilon = 1e-8);
+        }
+    }
+
+    #[test]
+    fn batch_backward_is_sum_of_single_backwards() {
+        let l = layer();
+        let a = OMatrix::<f64, Const<3>, Dyn>::from_fn(7, |i, j| (i as f64 + 1.0) * 0.3 - j as f64 * 0.2);
+        let d = OMatrix::<f64, Const<2>, Dyn>::from_fn(7, |i, j| (i as f64 - 0.5) * (j as f64 + 1.0) * 0.1);
+        let mut batch = Dense::<f64, 3, 2>::zeros();
+        let back = l.backward_batch(&a, &d, &mut batch);
+        let mut single = Dense::<f64, 3, 2>::zeros();
+        for j in 0..7 {
+            let b = l.backward(&a.column(j).into_owned(), &d.column(j).into_owned(), &mut single);
+            assert_relative_eq!(back.column(j).into_owned(), b, epsilon = 1e-12);
+        }
+        assert_relative_eq!(*batch.weight, *single.weight, epsilon = 1e-12);
+        assert_relative_eq!(*batch.bias, *single.bias, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn heap_layer_computes_like_inline_layer() {
+        // large enough for matrixmultiply's path in the batch passes
+        let mut inline = Dense::<f32, 12, 9>::zeros();
+        inline.initialize(Init::GlorotUniform, &mut seeded_rng(5));
+        let mut heap = Dense::<f32, 12, 9, Heap>::zeros();
+        heap.initialize(Init::GlorotUniform, &mut seeded_rng(5));
+        assert_eq!(*inline.weight, *heap.weight);
+        let a = OMatrix::<f32, Const<12>, Dyn>::from_fn(10, |i, j| (i * j) as f32 * 0.01 - 0.2);
+        assert_eq!(inline.forward_batch(&a), heap.forward_batch(&a));
+        let d = OMatrix::<f32, Const<9>, Dyn>::from_fn(10, |i, j| (i + 2 * j) as f32 * 0.01);
+        let (mut gi, mut gh) = (Dense::<f32, 12, 9>::zeros(), Dense::<f32, 12, 9, Heap>::zeros());
+        assert_eq!(inline.backward_batch(&a, &d, &mut gi), heap.backward_batch(&a, &d, &mut gh));
+        assert_eq!(*gi.weight, *gh.weight);
+    }
+}
