@@ -36,6 +36,7 @@ extern crate self as staticnet;
 
 pub mod activation;
 pub mod init;
+mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod network;

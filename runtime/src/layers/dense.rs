@@ -2,12 +2,13 @@
 
 use core::fmt;
 
-use nalgebra::{Const, Dyn, MatrixView, OMatrix, SVector};
+use nalgebra::{Const, Dyn, OMatrix, SVector};
 use rand::Rng;
 
 use super::storage::{Inline, Storage};
 use crate::Scalar;
 use crate::init::Init;
+use crate::kernels::{Strided, gemm};
 use crate::network::ParamName;
 
 /// A fully connected layer from `IN` inputs to `OUT` outputs: `z = W a + b`
@@ -89,7 +90,14 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         for mut column in z.column_iter_mut() {
             column.copy_from(&*self.bias);
         }
-        z.gemm(T::one(), &*self.weight, a, T::one());
+        gemm(
+            (OUT, IN, a.ncols()),
+            T::one(),
+            Strided { data: self.weight.as_slice(), row_stride: 1, col_stride: OUT },
+            Strided { data: a.as_slice(), row_stride: 1, col_stride: IN },
+            T::one(),
+            z.as_mut_slice(),
+        );
         z
     }
 
@@ -158,16 +166,15 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     ) {
         let batch = a.ncols();
         assert_eq!(batch, delta.ncols(), "inputs and deltas differ in batch size");
-        // The transposed operand as a strided view: no copy, and nalgebra's
-        // gemm takes its matrixmultiply path because one dimension is `Dyn`.
-        let a_t = MatrixView::<T, Dyn, Const<IN>, Dyn, Dyn>::from_slice_with_strides_generic(
-            a.as_slice(),
-            Dyn(batch),
-            Const::<IN>,
-            Dyn(IN),
-            Dyn(1),
+        // Aᵀ read in place through its strides: no transposed copy
+        gemm(
+            (OUT, batch, IN),
+            T::one(),
+            Strided { data: delta.as_slice(), row_stride: 1, col_stride: OUT },
+            Strided { data: a.as_slice(), row_stride: IN, col_stride: 1 },
+            T::one(),
+            gradients.weight.as_mut_slice(),
         );
-        gradients.weight.gemm(T::one(), delta, &a_t, T::one());
         for column in delta.column_iter() {
             *gradients.bias += column;
         }
@@ -176,15 +183,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// `Wᵀ Δ` for a batch of deltas, one sample per column.
     #[must_use]
     pub fn backpropagate_batch(&self, delta: &OMatrix<T, Const<OUT>, Dyn>) -> OMatrix<T, Const<IN>, Dyn> {
-        let w_t = MatrixView::<T, Const<IN>, Const<OUT>, Dyn, Dyn>::from_slice_with_strides_generic(
-            self.weight.as_slice(),
-            Const::<IN>,
-            Const::<OUT>,
-            Dyn(OUT),
-            Dyn(1),
+        let batch = delta.ncols();
+        let mut back = OMatrix::<T, Const<IN>, Dyn>::zeros(batch);
+        // Wᵀ read in place through its strides
+        gemm(
+            (IN, OUT, batch),
+            T::one(),
+            Strided { data: self.weight.as_slice(), row_stride: OUT, col_stride: 1 },
+            Strided { data: delta.as_slice(), row_stride: 1, col_stride: OUT },
+            T::zero(),
+            back.as_mut_slice(),
         );
-        let mut back = OMatrix::<T, Const<IN>, Dyn>::zeros(delta.ncols());
-        back.gemm(T::one(), &w_t, delta, T::zero());
         back
     }
 
