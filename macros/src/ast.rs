@@ -37,11 +37,17 @@ pub struct Layer {
 /// validation to reject or interpret).
 pub enum Arg {
     Size(Size),
-    Arrow { input: Size, output: Size },
+    Arrow {
+        input: Size,
+        output: Size,
+    },
     // `value` is read by keyword arguments that layers will take
     // (initializers); today every keyword is rejected by name.
     #[allow(dead_code)]
-    Keyword { key: Ident, value: TokenStream },
+    Keyword {
+        key: Ident,
+        value: TokenStream,
+    },
 }
 
 /// `name` or `name(number, ...)`
@@ -193,7 +199,12 @@ impl Parse for Size {
             debug_assert_eq!(group.delimiter(), Delimiter::Brace);
             return Ok(Size::Block(group));
         }
-        if input.peek(Ident) || input.peek(Token![::]) || input.peek(Token![crate]) || input.peek(Token![self]) || input.peek(Token![super]) {
+        if input.peek(Ident)
+            || input.peek(Token![::])
+            || input.peek(Token![crate])
+            || input.peek(Token![self])
+            || input.peek(Token![super])
+        {
             return Ok(Size::Path(input.call(syn::Path::parse_mod_style)?));
         }
         Err(input.error(
@@ -205,7 +216,10 @@ impl Parse for Size {
 impl Parse for ActivationCall {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name: Ident = input.parse().map_err(|e| {
-            syn::Error::new(e.span(), "expected an activation after `->`, such as `relu` or `tanh`")
+            syn::Error::new(
+                e.span(),
+                "expected an activation after `->`, such as `relu` or `tanh`",
+            )
         })?;
         let args = if input.peek(syn::token::Paren) {
             let content;

@@ -21,22 +21,33 @@ pub fn expand(net: &Network) -> TokenStream {
         ident,
         scalar: t,
         input,
+        input_span,
         layers,
         assertions,
     } = net;
+    // "method defined here" notes then point at the size the argument must
+    // have: the input size for `forward`, the last layer's size for `gradients`
+    let forward_fn = quote::format_ident!("forward", span = *input_span);
+    let gradients_fn = quote::format_ident!(
+        "gradients",
+        span = layers.last().map_or(*input_span, |l| l.output_span)
+    );
     let name_text = ident.to_string();
     let grads = format_ident!("{}Gradients", ident);
     let trace = format_ident!("{}Trace", ident);
     let batch_trace = format_ident!("{}BatchTrace", ident);
     let n_in = input.arg();
+    let n_in_value = input.value();
     let last = layers.last();
     let n_out = last.map_or_else(|| n_in.clone(), |l| l.output.arg());
+    let n_out_value = last.map_or_else(|| n_in_value.clone(), |l| l.output.value());
 
     let fields: Vec<_> = layers.iter().map(|l| &l.field).collect();
     let names: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
     let types: Vec<_> = layers.iter().map(|l| layer_type(l, t)).collect();
     let field_docs: Vec<_> = layers.iter().map(layer_doc).collect();
     let outs: Vec<_> = layers.iter().map(|l| l.output.arg()).collect();
+    let out_values: Vec<_> = layers.iter().map(|l| l.output.value()).collect();
     let acts_ty: Vec<_> = layers.iter().map(|l| &l.activation.ty).collect();
     let act_texts: Vec<_> = layers.iter().map(|l| l.activation.text.as_str()).collect();
     let kinds: Vec<_> = layers.iter().map(|l| l.kind).collect();
@@ -51,17 +62,24 @@ pub fn expand(net: &Network) -> TokenStream {
         let (f, act) = (&l.field, &l.activation.value);
         quote!(#rt::Activation::apply_batch(&#act, &self.#f.forward_batch(#a)))
     });
-    let trace_locals: Vec<_> = layers.iter().map(|l| format_ident!("__{}", l.field)).collect();
+    let trace_locals: Vec<_> = layers
+        .iter()
+        .map(|l| format_ident!("__{}", l.field))
+        .collect();
     let trace_inputs: Vec<_> = core::iter::once(quote!(x))
         .chain(trace_locals.iter().map(|v| quote!(&#v.a)))
         .collect();
-    let trace_steps = layers.iter().zip(&trace_locals).zip(&trace_inputs).map(|((l, v), a)| {
-        let (f, act) = (&l.field, &l.activation.value);
-        quote! {
-            let __z = self.#f.forward(#a);
-            let #v = #rt::LayerTrace { a: #rt::Activation::apply(&#act, &__z), z: __z };
-        }
-    });
+    let trace_steps = layers
+        .iter()
+        .zip(&trace_locals)
+        .zip(&trace_inputs)
+        .map(|((l, v), a)| {
+            let (f, act) = (&l.field, &l.activation.value);
+            quote! {
+                let __z = self.#f.forward(#a);
+                let #v = #rt::LayerTrace { a: #rt::Activation::apply(&#act, &__z), z: __z };
+            }
+        });
     let batch_trace_steps = layers.iter().zip(&trace_locals).zip(&trace_inputs).map(|((l, v), a)| {
         let (f, act) = (&l.field, &l.activation.value);
         quote! {
@@ -89,7 +107,11 @@ pub fn expand(net: &Network) -> TokenStream {
                     quote!(backprop_batch),
                 )
             } else {
-                (quote!(accumulate_gradients), quote!(backpropagate), quote!(backprop))
+                (
+                    quote!(accumulate_gradients),
+                    quote!(backpropagate),
+                    quote!(backprop),
+                )
             };
             steps.extend(quote!(#rt::Dense::#accumulate(&#a, &__delta, &mut gradients.#f);));
             if i > 0 {
@@ -117,7 +139,10 @@ pub fn expand(net: &Network) -> TokenStream {
     let first_out = layers.first().map(|l| l.output.arg());
     let (last_field, last_act) = match last {
         Some(l) => (l.field.clone(), l.activation.value.clone()),
-        None => (format_ident!("__none"), quote!(::staticnet::activation::Identity)),
+        None => (
+            format_ident!("__none"),
+            quote!(::staticnet::activation::Identity),
+        ),
     };
 
     let parameters = if types.is_empty() {
@@ -146,9 +171,9 @@ pub fn expand(net: &Network) -> TokenStream {
             #[allow(dead_code, clippy::all, clippy::pedantic)]
             impl #ident {
                 /// The number of inputs.
-                pub const INPUT: usize = #n_in;
+                pub const INPUT: usize = #n_in_value;
                 /// The number of outputs.
-                pub const OUTPUT: usize = #n_out;
+                pub const OUTPUT: usize = #n_out_value;
                 /// The number of parameters (weights and biases) of all layers.
                 pub const PARAMETERS: usize = #parameters;
 
@@ -160,13 +185,13 @@ pub fn expand(net: &Network) -> TokenStream {
                         name: #name_text,
                         scalar: #scalar_text,
                         scalar_bytes: #rt::size_of::<#t>(),
-                        input: &[#n_in],
+                        input: &[#n_in_value],
                         layers: &[#(
                             #rt::LayerSummary {
                                 name: #names,
                                 kind: #kinds,
                                 activation: #act_texts,
-                                output: &[#outs],
+                                output: &[#out_values],
                                 parameters: <#types>::PARAMETERS,
                             }
                         ),*],
@@ -205,7 +230,7 @@ pub fn expand(net: &Network) -> TokenStream {
 
                 /// The output for one sample.
                 #[must_use]
-                pub fn forward(&self, x: &#rt::SVector<#t, #n_in>) -> #rt::SVector<#t, #n_out> {
+                pub fn #forward_fn(&self, x: &#rt::SVector<#t, #n_in>) -> #rt::SVector<#t, #n_out> {
                     #forward
                 }
 
@@ -303,7 +328,7 @@ pub fn expand(net: &Network) -> TokenStream {
 
                 /// The loss of one sample and the gradients of every parameter.
                 #[must_use]
-                pub fn gradients<L: #rt::Loss>(
+                pub fn #gradients_fn<L: #rt::Loss>(
                     &self,
                     x: &#rt::SVector<#t, #n_in>,
                     y: &#rt::SVector<#t, #n_out>,
@@ -522,6 +547,7 @@ fn chain(
 
 fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
     let (n_in, n_out) = (l.input.arg(), l.output.arg());
+    let (v_in, v_out) = (l.input.value(), l.output.value());
     let storage = match (&l.input, &l.output) {
         (Dim::Known(i), Dim::Known(o)) => {
             if i * o + o > HEAP_THRESHOLD {
@@ -532,7 +558,7 @@ fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
         }
         _ => quote! {
             <::staticnet::__private::Select<
-                { #n_in * #n_out + #n_out > ::staticnet::layers::HEAP_THRESHOLD }
+                { #v_in * #v_out + #v_out > ::staticnet::layers::HEAP_THRESHOLD }
             > as ::staticnet::__private::Choose>::Storage
         },
     };

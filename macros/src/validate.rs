@@ -35,7 +35,13 @@ const ACTIVATIONS: &[(&str, &str, Option<f64>)] = &[
 #[derive(Clone)]
 pub enum Dim {
     Known(usize),
-    Symbolic { tokens: TokenStream, text: String },
+    /// `expr` is the user's expression with the user's spans; the wrapping
+    /// parentheses and braces added here have the macro's span, so lints
+    /// about unneeded ones do not reach the user's code.
+    Symbolic {
+        expr: TokenStream,
+        text: String,
+    },
 }
 
 impl Dim {
@@ -46,7 +52,15 @@ impl Dim {
                 let lit = proc_macro2::Literal::usize_unsuffixed(*n);
                 quote!(#lit)
             }
-            Dim::Symbolic { tokens, .. } => tokens.clone(),
+            Dim::Symbolic { expr, .. } => quote!({ #expr }),
+        }
+    }
+
+    /// The size as an operand in an expression.
+    pub fn value(&self) -> TokenStream {
+        match self {
+            Dim::Known(_) => self.arg(),
+            Dim::Symbolic { expr, .. } => quote!((#expr)),
         }
     }
 
@@ -75,6 +89,8 @@ pub struct CheckedLayer {
     pub input: Dim,
     pub output: Dim,
     pub activation: Activation,
+    /// Where the output size is written.
+    pub output_span: Span,
 }
 
 pub struct Network {
@@ -83,6 +99,8 @@ pub struct Network {
     pub ident: Ident,
     pub scalar: Type,
     pub input: Dim,
+    /// Where the input size is written.
+    pub input_span: Span,
     pub layers: Vec<CheckedLayer>,
     /// `const _: () = assert!(..);` items for what only the compiler can check.
     pub assertions: Vec<TokenStream>,
@@ -111,16 +129,23 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
         match entry {
             Entry::Input { keyword, size } => {
                 if input.is_some() {
-                    errors.push(keyword.span(), "duplicate `input`: a network has one input size");
+                    errors.push(
+                        keyword.span(),
+                        "duplicate `input`: a network has one input size",
+                    );
                     continue;
                 }
                 if layers_seen > 0 {
-                    errors.push(
-                        keyword.span(),
-                        "`input` must come first, before the layers",
-                    );
+                    errors.push(keyword.span(), "`input` must come first, before the layers");
                 }
-                let dim = size_dim(size, "input size", &net_name, "input", &mut errors, &mut assertions);
+                let dim = size_dim(
+                    size,
+                    "input size",
+                    &net_name,
+                    "input",
+                    &mut errors,
+                    &mut assertions,
+                );
                 input = Some((dim, size.span()));
             }
             Entry::Layer(layer) => {
@@ -129,8 +154,8 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             }
         }
     }
-    let input_dim = match input {
-        Some((dim, _)) => dim,
+    let (input_dim, input_span) = match input {
+        Some((dim, span)) => (dim, span),
         None => {
             let span = layer_decls
                 .first()
@@ -139,11 +164,14 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
                 span,
                 "missing `input: N`: the first entry of a network gives its input size",
             );
-            Dim::Known(1)
+            (Dim::Known(1), span)
         }
     };
     if layer_decls.is_empty() {
-        errors.push(decl.close, "a network needs at least one layer after `input`");
+        errors.push(
+            decl.close,
+            "a network needs at least one layer after `input`",
+        );
     }
 
     // names: declared or by position, unique, not `input`
@@ -159,15 +187,20 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             None => (format!("layer{position}"), layer.kind.span()),
         };
         let name = name.trim_start_matches("r#").to_string();
+        let mut field_name = name.clone();
         if name == "input" {
             errors.push(
                 name_span,
                 "`input` is reserved for the network's input size; give this layer another name",
             );
+            field_name = format!("{name}_{position}");
         }
-        let mut field_name = name.clone();
         if let Some(first) = names.iter().position(|(n, _)| *n == name) {
-            let what = if layer.name.is_some() { "name" } else { "position name" };
+            let what = if layer.name.is_some() {
+                "name"
+            } else {
+                "position name"
+            };
             errors.push(
                 name_span,
                 format!(
@@ -186,7 +219,10 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             if let Some(best) = did_you_mean(&kind_text, LAYER_KINDS.iter().copied()) {
                 message.push_str(&format!("\nhelp: did you mean `{best}`?"));
             } else {
-                message.push_str(&format!("\nnote: the layer kinds are: {}", list(LAYER_KINDS.iter().copied())));
+                message.push_str(&format!(
+                    "\nnote: the layer kinds are: {}",
+                    list(LAYER_KINDS.iter().copied())
+                ));
             }
             errors.push(layer.kind.span(), message);
             // skip the layer but keep its activation checked
@@ -194,7 +230,9 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             continue;
         };
 
-        let (declared_in, output) = dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
+        let output_span = dense_output_span(layer);
+        let (declared_in, output, written) =
+            dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
         if let Some((declared, span)) = declared_in {
             check_input(
                 &declared,
@@ -210,7 +248,7 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             );
         }
         let activation = activation(layer.activation.as_ref(), &mut errors);
-        chain.push(format!("{name} {}", output.text()));
+        chain.push(format!("{name} {}", written));
         layers.push(CheckedLayer {
             field,
             name: name.clone(),
@@ -218,6 +256,7 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             input: previous.clone(),
             output: output.clone(),
             activation,
+            output_span,
         });
         previous = output;
         previous_name = name;
@@ -230,6 +269,7 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
         ident: decl.ident,
         scalar,
         input: input_dim,
+        input_span,
         layers,
         assertions,
     };
@@ -240,8 +280,23 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
     (network, error)
 }
 
+/// The span of a dense layer's output size, or of its arguments.
+fn dense_output_span(layer: &Layer) -> Span {
+    layer
+        .args
+        .iter()
+        .find_map(|arg| match arg {
+            Arg::Size(size) | Arg::Arrow { output: size, .. } => Some(size.span()),
+            Arg::Keyword { .. } => None,
+        })
+        .unwrap_or(layer.args_span)
+}
+
 fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A size as a `Dim`; literal zero is an error here, a symbolic size gets a
@@ -268,11 +323,27 @@ fn size_dim(
         },
         Size::Path(path) => {
             let text = path.to_token_stream().to_string().replace(' ', "");
-            symbolic(quote!(#path), text, size.span(), what, net, layer, assertions)
+            symbolic(
+                quote!(#path),
+                text,
+                size.span(),
+                what,
+                net,
+                layer,
+                assertions,
+            )
         }
         Size::Block(group) => {
             let text = group.stream().to_string();
-            symbolic(group.stream(), text, size.span(), what, net, layer, assertions)
+            symbolic(
+                group.stream(),
+                text,
+                size.span(),
+                what,
+                net,
+                layer,
+                assertions,
+            )
         }
     }
 }
@@ -286,15 +357,30 @@ fn symbolic(
     layer: &str,
     assertions: &mut Vec<TokenStream>,
 ) -> Dim {
-    let tokens = quote_spanned!(span=> { #expr });
-    let message = format!("network `{net}`, `{layer}`: {what} `{text}` must be at least 1, found 0");
+    let place = if layer == "input" {
+        String::new()
+    } else {
+        format!(", layer `{layer}`")
+    };
+    let message = format!("network `{net}`{place}: {what} `{text}` must be at least 1, found 0");
+    let value = quote!((#expr));
+    // the item carries the size's span, so a failure points at the size
     assertions.push(quote_spanned! {span=>
-        const _: () = ::core::assert!((#tokens) > 0, #message);
+        const _: () = ::core::assert!(#value > 0, #message);
     });
-    Dim::Symbolic { tokens, text }
+    Dim::Symbolic { expr, text }
 }
 
 type DeclaredInput = Option<(Dim, Span)>;
+
+/// A size as the user wrote it.
+fn written_text(size: &Size) -> String {
+    match size {
+        Size::Literal(lit) => lit.to_string(),
+        Size::Path(path) => path.to_token_stream().to_string().replace(' ', ""),
+        Size::Block(group) => group.to_string(),
+    }
+}
 
 fn dense_args(
     layer: &Layer,
@@ -302,7 +388,7 @@ fn dense_args(
     name: &str,
     errors: &mut Errors,
     assertions: &mut Vec<TokenStream>,
-) -> (DeclaredInput, Dim) {
+) -> (DeclaredInput, Dim, String) {
     let usage = "`dense(OUT)` or `dense(IN => OUT)`";
     let mut sizes = Vec::new();
     for arg in &layer.args {
@@ -317,12 +403,18 @@ fn dense_args(
     }
     match sizes.as_slice() {
         [] => {
-            errors.push(layer.args_span, format!("`dense` needs an output size: {usage}"));
-            (None, Dim::Known(1))
+            errors.push(
+                layer.args_span,
+                format!("`dense` needs an output size: {usage}"),
+            );
+            (None, Dim::Known(1), "?".into())
         }
         [(declared, output), rest @ ..] => {
             if let Some((_, extra)) = rest.first() {
-                errors.push(extra.span(), format!("`dense` takes one size argument: {usage}"));
+                errors.push(
+                    extra.span(),
+                    format!("`dense` takes one size argument: {usage}"),
+                );
             }
             let out = size_dim(output, "output size", net, name, errors, assertions);
             let declared = declared.map(|size| {
@@ -331,7 +423,7 @@ fn dense_args(
                     size.span(),
                 )
             });
-            (declared, out)
+            (declared, out, written_text(output))
         }
     }
 }
@@ -368,7 +460,7 @@ fn check_input(
             }
         }
         _ => {
-            let (d, p) = (declared.arg(), previous.arg());
+            let (d, p) = (declared.value(), previous.value());
             let message = format!(
                 "network `{net}`, layer `{name}`: dense layer expects `{}` inputs, but {producer} `{}`",
                 declared.text(),

@@ -41,13 +41,24 @@ pub(crate) fn gemm<T: Scalar>(
     }
     if k == 0 {
         for y in c.iter_mut() {
-            *y = if beta == T::zero() { T::zero() } else { beta * *y };
+            *y = if beta == T::zero() {
+                T::zero()
+            } else {
+                beta * *y
+            };
         }
         return;
     }
-    let reaches = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(reaches(m, k, a.row_stride, a.col_stride) < a.data.len(), "gemm: A is too short");
-    assert!(reaches(k, n, b.row_stride, b.col_stride) < b.data.len(), "gemm: B is too short");
+    let reaches =
+        |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(
+        reaches(m, k, a.row_stride, a.col_stride) < a.data.len(),
+        "gemm: A is too short"
+    );
+    assert!(
+        reaches(k, n, b.row_stride, b.col_stride) < b.data.len(),
+        "gemm: B is too short"
+    );
 
     let cast = |s: usize| isize::try_from(s).expect("gemm: stride overflows isize");
     if TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>() {
@@ -122,7 +133,11 @@ fn gemm_generic<T: Scalar>(
                     * b.data[p * b.row_stride + j * b.col_stride];
             }
             let y = &mut c[i + j * m];
-            *y = if beta == T::zero() { alpha * sum } else { alpha * sum + beta * *y };
+            *y = if beta == T::zero() {
+                alpha * sum
+            } else {
+                alpha * sum + beta * *y
+            };
         }
     }
 }
@@ -131,11 +146,21 @@ fn gemm_generic<T: Scalar>(
 mod tests {
     use super::*;
 
-    fn naive(m: usize, k: usize, n: usize, a: &[f64], (ra, ca): (usize, usize), b: &[f64], (rb, cb): (usize, usize)) -> Vec<f64> {
+    fn naive(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[f64],
+        (ra, ca): (usize, usize),
+        b: &[f64],
+        (rb, cb): (usize, usize),
+    ) -> Vec<f64> {
         let mut c = vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
-                c[i + j * m] = (0..k).map(|p| a[i * ra + p * ca] * b[p * rb + j * cb]).sum();
+                c[i + j * m] = (0..k)
+                    .map(|p| a[i * ra + p * ca] * b[p * rb + j * cb])
+                    .sum();
             }
         }
         c
@@ -143,8 +168,12 @@ mod tests {
 
     fn check<T: Scalar + Into<f64> + From<f32>>() {
         let (m, k, n) = (7, 5, 9);
-        let a: Vec<T> = (0..m * k).map(|i| T::from((i as f32 * 0.37).sin())).collect();
-        let b: Vec<T> = (0..k * n).map(|i| T::from((i as f32 * 0.11).cos())).collect();
+        let a: Vec<T> = (0..m * k)
+            .map(|i| T::from((i as f32 * 0.37).sin()))
+            .collect();
+        let b: Vec<T> = (0..k * n)
+            .map(|i| T::from((i as f32 * 0.11).cos()))
+            .collect();
         let a64: Vec<f64> = a.iter().map(|x| (*x).into()).collect();
         let b64: Vec<f64> = b.iter().map(|x| (*x).into()).collect();
         // A column-major, B row-major (a transposed view), C column-major
@@ -152,15 +181,38 @@ mod tests {
         let mut c = vec![T::from(1.0); m * n];
         let mut c_generic = c.clone();
         let (sa, sb) = (
-            Strided { data: &a[..], row_stride: 1, col_stride: m },
-            Strided { data: &b[..], row_stride: n, col_stride: 1 },
+            Strided {
+                data: &a[..],
+                row_stride: 1,
+                col_stride: m,
+            },
+            Strided {
+                data: &b[..],
+                row_stride: n,
+                col_stride: 1,
+            },
         );
         gemm((m, k, n), T::from(2.0), sa, sb, T::from(0.5), &mut c);
-        gemm_generic((m, k, n), T::from(2.0), sa, sb, T::from(0.5), &mut c_generic);
+        gemm_generic(
+            (m, k, n),
+            T::from(2.0),
+            sa,
+            sb,
+            T::from(0.5),
+            &mut c_generic,
+        );
         for ((got, generic), want) in c.iter().zip(&c_generic).zip(&expected) {
             let (got, generic): (f64, f64) = ((*got).into(), (*generic).into());
-            assert!((got - (2.0 * want + 0.5)).abs() < 1e-5, "{got} vs {}", 2.0 * want + 0.5);
-            assert!((generic - (2.0 * want + 0.5)).abs() < 1e-5, "{generic} vs {}", 2.0 * want + 0.5);
+            assert!(
+                (got - (2.0 * want + 0.5)).abs() < 1e-5,
+                "{got} vs {}",
+                2.0 * want + 0.5
+            );
+            assert!(
+                (generic - (2.0 * want + 0.5)).abs() < 1e-5,
+                "{generic} vs {}",
+                2.0 * want + 0.5
+            );
         }
     }
 
@@ -177,8 +229,16 @@ mod tests {
         gemm(
             (2, 2, 2),
             1.0,
-            Strided { data: &[1.0; 3], row_stride: 1, col_stride: 2 },
-            Strided { data: &[1.0; 4], row_stride: 1, col_stride: 2 },
+            Strided {
+                data: &[1.0; 3],
+                row_stride: 1,
+                col_stride: 2,
+            },
+            Strided {
+                data: &[1.0; 4],
+                row_stride: 1,
+                col_stride: 2,
+            },
             0.0,
             &mut c,
         );

@@ -19,9 +19,8 @@ fn inputs<const N: usize>(batch: usize, salt: f64) -> OMatrix<f64, Const<N>, Dyn
 
 /// Targets in (0, 1) whose columns sum to one: valid for every loss.
 fn targets<const N: usize>(batch: usize) -> OMatrix<f64, Const<N>, Dyn> {
-    let mut y = OMatrix::<f64, Const<N>, Dyn>::from_fn(batch, |i, j| {
-        1.0 + ((i * 3 + j * 5) % 7) as f64
-    });
+    let mut y =
+        OMatrix::<f64, Const<N>, Dyn>::from_fn(batch, |i, j| 1.0 + ((i * 3 + j * 5) % 7) as f64);
     for mut column in y.column_iter_mut() {
         let sum = column.sum();
         column /= sum;
@@ -96,7 +95,11 @@ where
             .sum::<f64>()
             .sqrt()
             .max(numeric.iter().map(|n| n * n).sum::<f64>().sqrt());
-        assert!(scale > 1e-8, "{name}: gradient vanishes ({} samples), the check would prove nothing", x.ncols());
+        assert!(
+            scale > 1e-8,
+            "{name}: gradient vanishes ({} samples), the check would prove nothing",
+            x.ncols()
+        );
         let error = diff / scale;
         if error > worst.0 {
             worst = (error, name.to_string());
@@ -121,16 +124,28 @@ where
         &mut single,
     );
     let expected = mean_loss(net, &x1, &y1, loss);
-    assert!((value - expected).abs() <= 1e-12 * expected.abs().max(1.0), "{label}: loss {value} vs {expected}");
+    assert!(
+        (value - expected).abs() <= 1e-12 * expected.abs().max(1.0),
+        "{label}: loss {value} vs {expected}"
+    );
     let (error, tensor) = worst_error(net, &single, &x1, &y1, loss);
-    assert!(error < TOLERANCE, "{label}, one sample: {tensor} relative error {error:e}");
+    assert!(
+        error < TOLERANCE,
+        "{label}, one sample: {tensor} relative error {error:e}"
+    );
     // a batch
     let mut batch = net.zero_gradients();
     let value = net.accumulate_batch_gradients(&x, &y, loss, &mut batch);
     let expected = mean_loss(net, &x, &y, loss);
-    assert!((value - expected).abs() <= 1e-12 * expected.abs().max(1.0), "{label}: batch loss {value} vs {expected}");
+    assert!(
+        (value - expected).abs() <= 1e-12 * expected.abs().max(1.0),
+        "{label}: batch loss {value} vs {expected}"
+    );
     let (error, tensor) = worst_error(net, &batch, &x, &y, loss);
-    assert!(error < TOLERANCE, "{label}, batch: {tensor} relative error {error:e}");
+    assert!(
+        error < TOLERANCE,
+        "{label}, batch: {tensor} relative error {error:e}"
+    );
 }
 
 macro_rules! activation_cases {
@@ -244,7 +259,12 @@ fn batch_passes_agree_with_the_mean_of_single_sample_passes() {
     let back = net.backward_batch(&trace, &delta, &mut g);
     for j in 0..9 {
         let t = net.forward_trace(&x.column(j).into_owned());
-        let (_, d) = CrossEntropy.delta(&Softmax, &t.layer5.z, &t.layer5.a, &y.column(j).into_owned());
+        let (_, d) = CrossEntropy.delta(
+            &Softmax,
+            &t.layer5.z,
+            &t.layer5.a,
+            &y.column(j).into_owned(),
+        );
         let single = net.backward(&t, &d, &mut Deep::zero_gradients());
         for i in 0..6 {
             assert!((back[(i, j)] - single[i] / 9.0).abs() < 1e-14);
@@ -270,5 +290,8 @@ fn input_gradient_matches_finite_differences() {
             / (2.0 * H);
     }
     let error = (back - fd).norm() / back.norm().max(fd.norm());
-    assert!(error < TOLERANCE, "input gradient relative error {error:e}: {back} vs {fd}");
+    assert!(
+        error < TOLERANCE,
+        "input gradient relative error {error:e}: {back} vs {fd}"
+    );
 }

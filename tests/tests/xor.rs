@@ -71,7 +71,10 @@ fn gradient_descent_learns_xor_from_a_seed() {
     // local minimum (a well-known property of this net, not of the code:
     // seeds 8 and 12 of 0..20 converge here); seed 8 is one that does.
     let mut net = Xor::from_seed(8);
-    assert!(!classifies_xor(|x| net.forward(x)), "solved before training");
+    assert!(
+        !classifies_xor(|x| net.forward(x)),
+        "solved before training"
+    );
     let mut sgd = Sgd::new(0.5_f32);
     for _ in 0..2000 {
         let mut grads = Xor::zero_gradients();
@@ -98,7 +101,10 @@ fn gradient_descent_learns_xor_from_every_seed_with_four_tanh_units() {
             }
             sgd.step(&mut net, &grads);
         }
-        assert!(classifies_xor(|x| net.forward(x)), "seed {seed} did not learn xor");
+        assert!(
+            classifies_xor(|x| net.forward(x)),
+            "seed {seed} did not learn xor"
+        );
     }
 }
 

@@ -93,8 +93,16 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         gemm(
             (OUT, IN, a.ncols()),
             T::one(),
-            Strided { data: self.weight.as_slice(), row_stride: 1, col_stride: OUT },
-            Strided { data: a.as_slice(), row_stride: 1, col_stride: IN },
+            Strided {
+                data: self.weight.as_slice(),
+                row_stride: 1,
+                col_stride: OUT,
+            },
+            Strided {
+                data: a.as_slice(),
+                row_stride: 1,
+                col_stride: IN,
+            },
             T::one(),
             z.as_mut_slice(),
         );
@@ -165,13 +173,25 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         gradients: &mut Self,
     ) {
         let batch = a.ncols();
-        assert_eq!(batch, delta.ncols(), "inputs and deltas differ in batch size");
+        assert_eq!(
+            batch,
+            delta.ncols(),
+            "inputs and deltas differ in batch size"
+        );
         // Aᵀ read in place through its strides: no transposed copy
         gemm(
             (OUT, batch, IN),
             T::one(),
-            Strided { data: delta.as_slice(), row_stride: 1, col_stride: OUT },
-            Strided { data: a.as_slice(), row_stride: IN, col_stride: 1 },
+            Strided {
+                data: delta.as_slice(),
+                row_stride: 1,
+                col_stride: OUT,
+            },
+            Strided {
+                data: a.as_slice(),
+                row_stride: IN,
+                col_stride: 1,
+            },
             T::one(),
             gradients.weight.as_mut_slice(),
         );
@@ -182,15 +202,26 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
 
     /// `Wᵀ Δ` for a batch of deltas, one sample per column.
     #[must_use]
-    pub fn backpropagate_batch(&self, delta: &OMatrix<T, Const<OUT>, Dyn>) -> OMatrix<T, Const<IN>, Dyn> {
+    pub fn backpropagate_batch(
+        &self,
+        delta: &OMatrix<T, Const<OUT>, Dyn>,
+    ) -> OMatrix<T, Const<IN>, Dyn> {
         let batch = delta.ncols();
         let mut back = OMatrix::<T, Const<IN>, Dyn>::zeros(batch);
         // Wᵀ read in place through its strides
         gemm(
             (IN, OUT, batch),
             T::one(),
-            Strided { data: self.weight.as_slice(), row_stride: OUT, col_stride: 1 },
-            Strided { data: delta.as_slice(), row_stride: 1, col_stride: OUT },
+            Strided {
+                data: self.weight.as_slice(),
+                row_stride: OUT,
+                col_stride: 1,
+            },
+            Strided {
+                data: delta.as_slice(),
+                row_stride: 1,
+                col_stride: OUT,
+            },
             T::zero(),
             back.as_mut_slice(),
         );
@@ -215,8 +246,20 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
 
     /// Calls `f` with `layer.weight` and `layer.bias` and their values.
     pub fn for_each_parameter<F: FnMut(ParamName, &[T])>(&self, layer: &'static str, mut f: F) {
-        f(ParamName { layer, tensor: "weight" }, self.weight.as_slice());
-        f(ParamName { layer, tensor: "bias" }, self.bias.as_slice());
+        f(
+            ParamName {
+                layer,
+                tensor: "weight",
+            },
+            self.weight.as_slice(),
+        );
+        f(
+            ParamName {
+                layer,
+                tensor: "bias",
+            },
+            self.bias.as_slice(),
+        );
     }
 
     /// Calls `f` with `layer.weight` and `layer.bias` and their mutable
@@ -226,8 +269,20 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         layer: &'static str,
         mut f: F,
     ) {
-        f(ParamName { layer, tensor: "weight" }, self.weight.as_mut_slice());
-        f(ParamName { layer, tensor: "bias" }, self.bias.as_mut_slice());
+        f(
+            ParamName {
+                layer,
+                tensor: "weight",
+            },
+            self.weight.as_mut_slice(),
+        );
+        f(
+            ParamName {
+                layer,
+                tensor: "bias",
+            },
+            self.bias.as_mut_slice(),
+        );
     }
 
     /// Calls `f` with each tensor's name, its mutable values and the
@@ -239,12 +294,18 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         mut f: F,
     ) {
         f(
-            ParamName { layer, tensor: "weight" },
+            ParamName {
+                layer,
+                tensor: "weight",
+            },
             self.weight.as_mut_slice(),
             gradients.weight.as_slice(),
         );
         f(
-            ParamName { layer, tensor: "bias" },
+            ParamName {
+                layer,
+                tensor: "bias",
+            },
             self.bias.as_mut_slice(),
             gradients.bias.as_slice(),
         );
@@ -259,6 +320,9 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Clone for Dense<T
         }
     }
 }
+
+/// Inline layers are plain values.
+impl<T: Scalar, const IN: usize, const OUT: usize> Copy for Dense<T, IN, OUT, Inline> {}
 
 impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> PartialEq for Dense<T, IN, OUT, S> {
     fn eq(&self, other: &Self) -> bool {
@@ -299,7 +363,10 @@ mod tests {
     #[test]
     fn forward_is_w_a_plus_b() {
         let z = layer().forward(&SVector::<f64, 3>::new(1.0, 1.0, 2.0));
-        assert_eq!(z, SVector::<f64, 2>::new(1.0 + 2.0 + 6.0 + 0.25, -1.0 + 0.5 - 0.5));
+        assert_eq!(
+            z,
+            SVector::<f64, 2>::new(1.0 + 2.0 + 6.0 + 0.25, -1.0 + 0.5 - 0.5)
+        );
     }
 
     #[test]
@@ -311,7 +378,11 @@ mod tests {
         ]);
         let z = l.forward_batch(&a);
         for (j, column) in a.column_iter().enumerate() {
-            assert_relative_eq!(z.column(j).into_owned(), l.forward(&column.into_owned()), epsilon = 1e-12);
+            assert_relative_eq!(
+                z.column(j).into_owned(),
+                l.forward(&column.into_owned()),
+                epsilon = 1e-12
+            );
         }
     }
 
@@ -345,13 +416,21 @@ mod tests {
     #[test]
     fn batch_backward_is_sum_of_single_backwards() {
         let l = layer();
-        let a = OMatrix::<f64, Const<3>, Dyn>::from_fn(7, |i, j| (i as f64 + 1.0) * 0.3 - j as f64 * 0.2);
-        let d = OMatrix::<f64, Const<2>, Dyn>::from_fn(7, |i, j| (i as f64 - 0.5) * (j as f64 + 1.0) * 0.1);
+        let a = OMatrix::<f64, Const<3>, Dyn>::from_fn(7, |i, j| {
+            (i as f64 + 1.0) * 0.3 - j as f64 * 0.2
+        });
+        let d = OMatrix::<f64, Const<2>, Dyn>::from_fn(7, |i, j| {
+            (i as f64 - 0.5) * (j as f64 + 1.0) * 0.1
+        });
         let mut batch = Dense::<f64, 3, 2>::zeros();
         let back = l.backward_batch(&a, &d, &mut batch);
         let mut single = Dense::<f64, 3, 2>::zeros();
         for j in 0..7 {
-            let b = l.backward(&a.column(j).into_owned(), &d.column(j).into_owned(), &mut single);
+            let b = l.backward(
+                &a.column(j).into_owned(),
+                &d.column(j).into_owned(),
+                &mut single,
+            );
             assert_relative_eq!(back.column(j).into_owned(), b, epsilon = 1e-12);
         }
         assert_relative_eq!(*batch.weight, *single.weight, epsilon = 1e-12);
@@ -369,8 +448,14 @@ mod tests {
         let a = OMatrix::<f32, Const<12>, Dyn>::from_fn(10, |i, j| (i * j) as f32 * 0.01 - 0.2);
         assert_eq!(inline.forward_batch(&a), heap.forward_batch(&a));
         let d = OMatrix::<f32, Const<9>, Dyn>::from_fn(10, |i, j| (i + 2 * j) as f32 * 0.01);
-        let (mut gi, mut gh) = (Dense::<f32, 12, 9>::zeros(), Dense::<f32, 12, 9, Heap>::zeros());
-        assert_eq!(inline.backward_batch(&a, &d, &mut gi), heap.backward_batch(&a, &d, &mut gh));
+        let (mut gi, mut gh) = (
+            Dense::<f32, 12, 9>::zeros(),
+            Dense::<f32, 12, 9, Heap>::zeros(),
+        );
+        assert_eq!(
+            inline.backward_batch(&a, &d, &mut gi),
+            heap.backward_batch(&a, &d, &mut gh)
+        );
         assert_eq!(*gi.weight, *gh.weight);
     }
 }

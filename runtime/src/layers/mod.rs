@@ -5,4 +5,6 @@ mod dense;
 mod storage;
 
 pub use dense::Dense;
-pub use storage::{Choose, HEAP_THRESHOLD, Heap, HeapMatrix, Inline, InlineMatrix, Select, Storage};
+pub use storage::{
+    Choose, HEAP_THRESHOLD, Heap, HeapMatrix, Inline, InlineMatrix, Select, Storage,
+};

@@ -21,7 +21,7 @@ use crate::network::Trainable;
 /// let mut sgd = Sgd::new(0.1);
 /// let (x, y) = (SVector::<f64, 1>::new(1.0), SVector::<f64, 1>::new(2.0));
 /// for _ in 0..100 {
-///     let (_, grads) = net.gradients(&x, &y, &SquaredError);
+///     let (_, grads) = net.gradients(&x, &y, SquaredError);
 ///     sgd.step(&mut net, &grads);
 /// }
 /// assert!((net.forward(&x)[0] - 2.0).abs() < 1e-6);

@@ -1,0 +1,11 @@
+use staticnet::prelude::*;
+
+network! {
+    struct Net {
+        input: 4,
+        hidden: dense(3 => 8) -> relu,
+        output: dense(2),
+    }
+}
+
+fn main() {}
