@@ -168,7 +168,8 @@ pub fn expand(net: &Network) -> TokenStream {
         let first = first.as_ref().expect("at least one layer");
         let first_out = first_out.expect("at least one layer");
         quote! {
-            #[allow(dead_code, clippy::all, clippy::pedantic)]
+            // the wiring grows with the declaration, one statement per layer
+            #[allow(dead_code, clippy::too_many_lines)]
             impl #ident {
                 /// The number of inputs.
                 pub const INPUT: usize = #n_in_value;
@@ -178,10 +179,8 @@ pub fn expand(net: &Network) -> TokenStream {
                 pub const PARAMETERS: usize = #parameters;
 
                 /// A table of the layers with their output shapes and parameter
-                /// counts; print it with `{}`.
-                #[must_use]
-                pub const fn summary() -> #rt::Summary {
-                    const __SUMMARY: #rt::Summary = #rt::Summary {
+                /// counts, as [`summary`](Self::summary) returns it.
+                pub const SUMMARY: #rt::Summary = #rt::Summary {
                         name: #name_text,
                         scalar: #scalar_text,
                         scalar_bytes: #rt::size_of::<#t>(),
@@ -196,13 +195,18 @@ pub fn expand(net: &Network) -> TokenStream {
                             }
                         ),*],
                     };
-                    __SUMMARY
+
+                /// A table of the layers with their output shapes and parameter
+                /// counts; print it with `{}`.
+                #[must_use]
+                pub const fn summary() -> #rt::Summary {
+                    Self::SUMMARY
                 }
 
                 /// A network whose parameters are all zero.
                 #[must_use]
                 pub fn zeros() -> Self {
-                    Self { #(#fields: ::core::default::Default::default()),* }
+                    Self { #(#fields: #rt::Dense::zeros()),* }
                 }
 
                 /// A network initialized from `rng`: He uniform weights before
@@ -323,7 +327,7 @@ pub fn expand(net: &Network) -> TokenStream {
                 /// Gradients of all zeros.
                 #[must_use]
                 pub fn zero_gradients() -> #grads {
-                    ::core::default::Default::default()
+                    #grads::default()
                 }
 
                 /// The loss of one sample and the gradients of every parameter.
@@ -430,7 +434,7 @@ pub fn expand(net: &Network) -> TokenStream {
                 type Gradients = #grads;
 
                 fn zero_gradients(&self) -> #grads {
-                    ::core::default::Default::default()
+                    #grads::default()
                 }
 
                 fn for_each_parameter_and_gradient<F>(&mut self, gradients: &#grads, mut f: F)
@@ -567,7 +571,7 @@ fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
 
 fn layer_doc(l: &CheckedLayer) -> String {
     format!(
-        "Layer `{}`: {} {} → {}, then `{}`.",
+        "Layer `{}`: {} `{}` → `{}`, then `{}`.",
         l.name,
         l.kind,
         l.input.text(),

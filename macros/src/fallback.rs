@@ -30,12 +30,12 @@ fn stub_name(input: TokenStream) -> Option<(TokenStream, syn::Ident)> {
             }
             proc_macro2::TokenTree::Ident(i) if i == "pub" => {
                 vis = quote!(#token);
-                if let Some(proc_macro2::TokenTree::Group(g)) = tokens.peek() {
-                    if g.delimiter() == proc_macro2::Delimiter::Parenthesis {
-                        let g = g.clone();
-                        tokens.next();
-                        vis.extend(quote!(#g));
-                    }
+                if let Some(proc_macro2::TokenTree::Group(g)) = tokens.peek()
+                    && g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                {
+                    let g = g.clone();
+                    tokens.next();
+                    vis.extend(quote!(#g));
                 }
             }
             _ => {}

@@ -334,7 +334,7 @@ fn size_dim(
             )
         }
         Size::Block(group) => {
-            let text = group.stream().to_string();
+            let text = group.stream().to_string().replace(" :: ", "::");
             symbolic(
                 group.stream(),
                 text,
@@ -378,7 +378,7 @@ fn written_text(size: &Size) -> String {
     match size {
         Size::Literal(lit) => lit.to_string(),
         Size::Path(path) => path.to_token_stream().to_string().replace(' ', ""),
-        Size::Block(group) => group.to_string(),
+        Size::Block(group) => group.to_string().replace(" :: ", "::"),
     }
 }
 
@@ -459,6 +459,7 @@ fn check_input(
                 );
             }
         }
+        _ if declared.text() == previous.text() => {}
         _ => {
             let (d, p) = (declared.value(), previous.value());
             let message = format!(

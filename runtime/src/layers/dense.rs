@@ -397,7 +397,7 @@ mod tests {
         let back = l.backward(&a, &c, &mut grads);
         let h = 1e-6;
         for i in 0..6 {
-            let (mut plus, mut minus) = (l.clone(), l.clone());
+            let (mut plus, mut minus) = (l, l);
             plus.weight.as_mut_slice()[i] += h;
             minus.weight.as_mut_slice()[i] -= h;
             let fd = (loss(&plus, &a) - loss(&minus, &a)) / (2.0 * h);
