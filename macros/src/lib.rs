@@ -15,7 +15,149 @@ use proc_macro::TokenStream;
 
 /// Declares a neural network whose shapes are checked at compile time.
 ///
-/// See `staticnet::network!` for the language and what it generates.
+/// ```
+/// use staticnet::prelude::*;
+/// use nalgebra::SVector;
+///
+/// network! {
+///     /// The two-layer ReLU network that solves XOR.
+///     #[derive(Clone, Debug)]
+///     pub struct Xor {
+///         input: 2,
+///         hidden: dense(2) -> relu,
+///         output: dense(1) -> sigmoid,
+///     }
+/// }
+///
+/// let net = Xor::from_seed(7);
+/// let y: SVector<f32, 1> = net.forward(&SVector::from([1.0, 0.0]));
+/// assert!(0.0 < y[0] && y[0] < 1.0);
+/// assert_eq!(Xor::PARAMETERS, 2 * 2 + 2 + 2 * 1 + 1);
+/// ```
+///
+/// # The language
+///
+/// ```text
+/// ATTRIBUTES  VISIBILITY struct NAME [<SCALAR>] {
+///     input: SIZE,
+///     [LAYER_NAME:] dense(SIZE)          [-> ACTIVATION],
+///     [LAYER_NAME:] dense(SIZE => SIZE)  [-> ACTIVATION],
+///     ...
+/// }
+/// ```
+///
+/// - Attributes and doc comments pass through to the struct, and any
+///   visibility is allowed. `SCALAR` is the number type, `f32` when omitted:
+///   `struct Net<f64> { .. }`.
+/// - `input: SIZE` comes first and gives the number of input features.
+/// - Each layer is `dense(OUT)`, a fully connected layer with `OUT` outputs,
+///   or `dense(IN => OUT)`, which also states its input size; the macro
+///   checks that `IN` is what the previous layer produces. A layer without a
+///   name is named by its position: `layer1`, `layer2`, …
+/// - `-> ACTIVATION` follows a layer; without it the layer is linear
+///   (`identity`). The activations are `identity`, `relu`,
+///   `leaky_relu(alpha)` (`alpha` 0.01 when omitted), `elu(alpha)` (1 when
+///   omitted), `selu`, `gelu` (tanh approximation), `sigmoid`, `tanh`,
+///   `softplus` and `softmax`.
+/// - A `SIZE` is an integer literal, a path to a `const` item, or a braced
+///   const expression:
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// const HIDDEN: usize = 16;
+///
+/// network! {
+///     struct Net<f64> {
+///         input: 8,
+///         dense(HIDDEN) -> leaky_relu(0.1),
+///         dense({ 2 * HIDDEN }) -> tanh,
+///         out: dense({ 2 * HIDDEN } => 3) -> softmax,
+///     }
+/// }
+///
+/// assert_eq!(Net::summary().layers[1].name, "layer2");
+/// assert_eq!(Net::OUTPUT, 3);
+/// ```
+///
+/// # Shape errors are compile errors
+///
+/// Every size the macro can read is checked while the crate compiles, so
+/// `cargo check` and the editor report a wrong shape at the token that is
+/// wrong. All the mistakes of one declaration are reported together:
+///
+/// ```compile_fail
+/// use staticnet::prelude::*;
+///
+/// network! {
+///     struct Net {
+///         input: 4,
+///         hidden: dense(8) -> relu,
+///         output: dense(6 => 2) -> softmax, // error: dense layer expects 6 inputs, but `hidden` produces 8
+///     }
+/// }
+/// ```
+///
+/// Where a size is a named constant, the check is a constant assertion that
+/// names the layer and fails at the same token. An unknown layer kind or
+/// activation gets a "did you mean" when one is close; a zero size, a
+/// duplicate layer name and a missing `input:` are errors too.
+///
+/// # What it generates
+///
+/// For `struct Net`, the macro emits:
+///
+/// - `struct Net` with one public field per layer, named after the layer: a
+///   [`Dense<T, IN, OUT, S>`] whose `weight` (`OUT × IN`) and `bias` are
+///   nalgebra matrices. Layers of up to 16,384 scalars keep them inline, so a
+///   small network is a plain value with no heap; larger layers keep them on
+///   the heap, allocated in place, so a large network never passes through
+///   the stack.
+/// - `Net::INPUT`, `Net::OUTPUT`, `Net::PARAMETERS` and `Net::SUMMARY`
+///   (also `Net::summary()`), a table in the manner of Keras'
+///   `model.summary()`.
+/// - Constructors: `Net::zeros()`, `Net::from_rng(&mut rng)` and
+///   `Net::from_seed(u64)`. Weights are He uniform (variance `2 / fan_in`)
+///   before a ReLU-family activation and Glorot uniform otherwise; biases are
+///   zero. The same seed gives the same weights, bit for bit, on every run.
+/// - `forward(&x)` for one sample (`SVector<T, IN>` to `SVector<T, OUT>`)
+///   and `forward_batch(&x)` for a batch (`OMatrix<T, Const<IN>, Dyn>`, one
+///   sample per column), built on matrix-matrix products.
+/// - `forward_trace` / `forward_batch_trace`, which record every layer's
+///   pre-activation `z` and activation `a` in a `NetTrace` /
+///   `NetBatchTrace`, and `backward` / `backward_batch`, which take that
+///   record and the output delta `δ = ∂L/∂z`, add every parameter's gradient
+///   into a `NetGradients` (a struct of the same shapes) and return the
+///   gradient with respect to the input.
+/// - `gradients(&x, &y, loss)` and `batch_gradients(&x, &y, loss)`, which
+///   return the loss and the gradients in one call (batch gradients are means
+///   over the batch), and `accumulate_gradients` / `accumulate_batch_gradients`
+///   that add into existing gradients. The output delta is fused to `ŷ − y`
+///   for the canonical pairs (sigmoid with binary cross-entropy, softmax with
+///   cross-entropy, identity with squared error) and follows the chain rule
+///   for every other pair.
+/// - Implementations of `Parameters`, `Trainable` and `Network<IN, OUT>`, so
+///   optimizers and tools in the runtime work for every network:
+///
+/// ```
+/// use staticnet::prelude::*;
+/// use nalgebra::SVector;
+///
+/// network! {
+///     struct Line<f64> { input: 1, out: dense(1) }
+/// }
+///
+/// let mut net = Line::zeros();
+/// let mut sgd = Sgd::new(0.1);
+/// let (x, y) = (SVector::from([2.0]), SVector::from([3.0]));
+/// for _ in 0..200 {
+///     let (_loss, grads) = net.gradients(&x, &y, SquaredError);
+///     sgd.step(&mut net, &grads);
+/// }
+/// assert!((net.forward(&x)[0] - 3.0).abs() < 1e-9);
+/// ```
+///
+/// [`Dense<T, IN, OUT, S>`]: https://docs.rs/staticnet/latest/staticnet/layers/struct.Dense.html
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);

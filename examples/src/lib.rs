@@ -1,1 +1,0 @@
-//! Workspace member package; see the README.
