@@ -162,6 +162,26 @@ pub fn expand(net: &Network) -> TokenStream {
     );
     let input_doc = "The input of the forward pass.";
 
+    // the network and its gradients hold the same tensors under the same names
+    let parameters_impl = |ty: &syn::Ident| {
+        quote! {
+            impl #rt::Parameters for #ty {
+                type Scalar = #t;
+                const PARAMETER_COUNT: usize = #ident::PARAMETERS;
+
+                fn for_each_parameter<F: FnMut(#rt::ParamName, &[#t])>(&self, mut f: F) {
+                    #(self.#fields.for_each_parameter(#names, &mut f);)*
+                }
+
+                fn for_each_parameter_mut<F: FnMut(#rt::ParamName, &mut [#t])>(&mut self, mut f: F) {
+                    #(self.#fields.for_each_parameter_mut(#names, &mut f);)*
+                }
+            }
+        }
+    };
+    let parameters_for_net = parameters_impl(ident);
+    let parameters_for_grads = parameters_impl(&grads);
+
     let body = if layers.is_empty() {
         quote!()
     } else {
@@ -404,31 +424,8 @@ pub fn expand(net: &Network) -> TokenStream {
                 }
             }
 
-            impl #rt::Parameters for #ident {
-                type Scalar = #t;
-                const PARAMETER_COUNT: usize = Self::PARAMETERS;
-
-                fn for_each_parameter<F: FnMut(#rt::ParamName, &[#t])>(&self, mut f: F) {
-                    #(self.#fields.for_each_parameter(#names, &mut f);)*
-                }
-
-                fn for_each_parameter_mut<F: FnMut(#rt::ParamName, &mut [#t])>(&mut self, mut f: F) {
-                    #(self.#fields.for_each_parameter_mut(#names, &mut f);)*
-                }
-            }
-
-            impl #rt::Parameters for #grads {
-                type Scalar = #t;
-                const PARAMETER_COUNT: usize = #ident::PARAMETERS;
-
-                fn for_each_parameter<F: FnMut(#rt::ParamName, &[#t])>(&self, mut f: F) {
-                    #(self.#fields.for_each_parameter(#names, &mut f);)*
-                }
-
-                fn for_each_parameter_mut<F: FnMut(#rt::ParamName, &mut [#t])>(&mut self, mut f: F) {
-                    #(self.#fields.for_each_parameter_mut(#names, &mut f);)*
-                }
-            }
+            #parameters_for_net
+            #parameters_for_grads
 
             impl #rt::Trainable for #ident {
                 type Gradients = #grads;

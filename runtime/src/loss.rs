@@ -35,9 +35,7 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
         y: &[T],
         delta: &mut [T],
     ) -> T {
-        self.gradient(a, y, delta);
-        activation.backward(z, a, delta);
-        self.value(a, y)
+        chain_rule(self, activation, z, a, y, delta)
     }
 
     /// The loss of one sample given as vectors.
@@ -122,7 +120,7 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
 }
 
 /// The default output delta of [`Loss::output_delta`] (the chain rule),
-/// callable from the overrides that fall back to it.
+/// shared with the overrides that fall back to it for non-canonical pairs.
 fn chain_rule<L: Loss, T: Scalar, A: Activation>(
     loss: &L,
     activation: &A,

@@ -1139,7 +1139,7 @@ impl Everything {
 }
 impl ::staticnet::__private::Parameters for Everything {
     type Scalar = f64;
-    const PARAMETER_COUNT: usize = Self::PARAMETERS;
+    const PARAMETER_COUNT: usize = Everything::PARAMETERS;
     fn for_each_parameter<F: FnMut(::staticnet::__private::ParamName, &[f64])>(&self, mut f: F) {
         self.first.for_each_parameter("first", &mut f);
         self.layer2.for_each_parameter("layer2", &mut f);
