@@ -67,13 +67,20 @@ fn main() {
             println!("epoch {epoch:>4}: loss {:.5}", loss / 4.0);
         }
     }
-    println!("\ntrained from seed {seed} with full-batch gradient descent, learning rate 0.5, {epochs} epochs:");
+    println!(
+        "\ntrained from seed {seed} with full-batch gradient descent, learning rate 0.5, {epochs} epochs:"
+    );
     let mut correct = 0;
     for (x, y) in POINTS {
         let out = net.forward(&SVector::from(x))[0];
         let ok = (out > 0.5) == (y > 0.5);
         correct += usize::from(ok);
-        println!("  xor({}, {}) = {out:.4} {}", x[0], x[1], if ok { "✓" } else { "✗" });
+        println!(
+            "  xor({}, {}) = {out:.4} {}",
+            x[0],
+            x[1],
+            if ok { "✓" } else { "✗" }
+        );
     }
     println!("{correct}/4 correct");
 }

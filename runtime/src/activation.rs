@@ -13,6 +13,14 @@ use crate::Scalar;
 
 /// Which activation a type is; losses use it to fuse the canonical output
 /// pairs and initializers use it to pick a default.
+///
+/// ```
+/// use staticnet::activation::{Activation, ActivationKind, Relu, Softmax};
+///
+/// assert_eq!(Relu::KIND, ActivationKind::Relu);
+/// assert_eq!(Softmax::KIND, ActivationKind::Softmax);
+/// assert_ne!(Relu::KIND, Softmax::KIND);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ActivationKind {
     /// `f(z) = z`
@@ -61,11 +69,37 @@ impl ActivationKind {
 /// Implementors provide [`forward`](Activation::forward) and
 /// [`backward`](Activation::backward) for one sample; the other methods are
 /// provided.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::activation::{Activation, Relu, Tanh};
+///
+/// fn describe<A: Activation>(activation: A, z: f64) -> String {
+///     format!("{activation}({z}) = {}", activation.apply(&SVector::<f64, 1>::new(z))[0])
+/// }
+/// assert_eq!(describe(Relu, -2.0), "relu(-2) = 0");
+/// assert_eq!(describe(Tanh, 0.0), "tanh(0) = 0");
+/// ```
 pub trait Activation: Copy + Debug + Display + PartialEq {
     /// Which activation this is.
+    ///
+    /// ```
+    /// use staticnet::activation::{Activation, ActivationKind, Gelu, Sigmoid};
+    ///
+    /// assert_eq!(Sigmoid::KIND, ActivationKind::Sigmoid);
+    /// assert!(Gelu::KIND.is_relu_family());
+    /// ```
     const KIND: ActivationKind;
 
     /// Computes `a = f(z)` for one sample. `z` and `a` have the same length.
+    ///
+    /// ```
+    /// use staticnet::activation::{Activation, Relu};
+    ///
+    /// let mut a = [0.0_f32; 3];
+    /// Relu.forward(&[-1.0, 0.5, 2.0], &mut a);
+    /// assert_eq!(a, [0.0, 0.5, 2.0]);
+    /// ```
     fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]);
 
     /// Turns `∂L/∂a` into `∂L/∂z` in place, for one sample, given the
@@ -73,9 +107,28 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     ///
     /// For an elementwise activation this multiplies by `f'(z)`; for softmax
     /// it applies the full Jacobian: `g ← a ⊙ (g − (a · g))`.
+    ///
+    /// ```
+    /// use staticnet::activation::{Activation, Sigmoid};
+    ///
+    /// let z = [0.0_f64];
+    /// let mut a = [0.0];
+    /// Sigmoid.forward(&z, &mut a);
+    /// let mut grad = [2.0];
+    /// Sigmoid.backward(&z, &a, &mut grad);
+    /// assert_eq!(grad, [0.5]); // 2 · σ'(0) = 2 · ¼
+    /// ```
     fn backward<T: Scalar>(&self, z: &[T], a: &[T], grad: &mut [T]);
 
     /// `f(z)` for one sample as a vector.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, LeakyRelu};
+    ///
+    /// let a = LeakyRelu::new(0.5).apply(&SVector::<f64, 2>::new(-4.0, 4.0));
+    /// assert_eq!(a, SVector::<f64, 2>::new(-2.0, 4.0));
+    /// ```
     #[must_use]
     fn apply<T: Scalar, const N: usize>(&self, z: &SVector<T, N>) -> SVector<T, N> {
         let mut a = SVector::<T, N>::zeros();
@@ -84,6 +137,15 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     }
 
     /// `f(z)` for a batch, one sample per column.
+    ///
+    /// ```
+    /// use nalgebra::Matrix2xX;
+    /// use staticnet::activation::{Activation, Softmax};
+    ///
+    /// // softmax runs over each column on its own
+    /// let z = Matrix2xX::from_column_slice(&[0.0, 0.0, 5.0, 5.0]);
+    /// assert_eq!(Softmax.apply_batch(&z), Matrix2xX::from_element(2, 0.5));
+    /// ```
     #[must_use]
     fn apply_batch<T: Scalar, const N: usize>(
         &self,
@@ -105,6 +167,15 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     }
 
     /// `∂L/∂z` from `∂L/∂a` for one sample.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, Sigmoid};
+    ///
+    /// let z = SVector::<f64, 2>::zeros();
+    /// let grad = Sigmoid.backprop(&z, &Sigmoid.apply(&z), &SVector::from([4.0, -8.0]));
+    /// assert_eq!(grad, SVector::<f64, 2>::new(1.0, -2.0)); // σ'(0) = ¼
+    /// ```
     #[must_use]
     fn backprop<T: Scalar, const N: usize>(
         &self,
@@ -118,6 +189,17 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     }
 
     /// `∂L/∂z` from `∂L/∂a` for a batch, in place, one sample per column.
+    ///
+    /// ```
+    /// use nalgebra::Matrix2xX;
+    /// use staticnet::activation::{Activation, Relu};
+    ///
+    /// let z = Matrix2xX::from_column_slice(&[-1.0, 2.0, 3.0, -4.0]);
+    /// let a = Relu.apply_batch(&z);
+    /// let mut grad = Matrix2xX::from_element(2, 1.0);
+    /// Relu.backprop_batch(&z, &a, &mut grad);
+    /// assert_eq!(grad, Matrix2xX::from_column_slice(&[0.0, 1.0, 1.0, 0.0]));
+    /// ```
     fn backprop_batch<T: Scalar, const N: usize>(
         &self,
         z: &OMatrix<T, Const<N>, Dyn>,
@@ -254,6 +336,15 @@ pub struct LeakyRelu {
 
 impl LeakyRelu {
     /// A leaky ReLU with slope `alpha` for `z <= 0`.
+    ///
+    /// ```
+    /// use staticnet::activation::{Activation, LeakyRelu};
+    ///
+    /// let mut a = [0.0_f64; 2];
+    /// LeakyRelu::new(0.25).forward(&[-4.0, 4.0], &mut a);
+    /// assert_eq!(a, [-1.0, 4.0]);
+    /// assert_eq!(LeakyRelu::new(0.25).to_string(), "leaky_relu(0.25)");
+    /// ```
     #[must_use]
     pub const fn new(alpha: f64) -> Self {
         Self { alpha }
@@ -318,6 +409,17 @@ pub struct Elu {
 
 impl Elu {
     /// An ELU whose negative branch is `alpha (e^z - 1)`.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, Elu};
+    ///
+    /// let elu = Elu::new(2.0);
+    /// // f(z) → −alpha as z → −∞
+    /// let a = elu.apply(&SVector::<f64, 2>::new(-1000.0, 3.0));
+    /// assert_eq!(a, SVector::<f64, 2>::new(-2.0, 3.0));
+    /// assert_eq!(elu.to_string(), "elu(2)");
+    /// ```
     #[must_use]
     pub const fn new(alpha: f64) -> Self {
         Self { alpha }
@@ -379,8 +481,25 @@ pub struct Selu;
 
 impl Selu {
     /// The scale `λ ≈ 1.0507`.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, Selu};
+    ///
+    /// let a = Selu.apply(&SVector::<f64, 1>::new(2.0));
+    /// assert_eq!(a[0], 2.0 * Selu::LAMBDA);
+    /// ```
     pub const LAMBDA: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
     /// The negative-branch scale `α ≈ 1.6733`.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, Selu};
+    ///
+    /// // f(z) → −λα as z → −∞
+    /// let a = Selu.apply(&SVector::<f64, 1>::new(-1000.0));
+    /// assert_eq!(a[0], -Selu::LAMBDA * Selu::ALPHA);
+    /// ```
     pub const ALPHA: f64 = 1.673_263_242_354_377_284_817_042_991_671_7;
 }
 
@@ -443,6 +562,16 @@ pub struct Gelu;
 
 impl Gelu {
     /// The coefficient of `z³` inside the tanh.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, Gelu};
+    ///
+    /// let z = 1.5_f64;
+    /// let u = (2.0 / std::f64::consts::PI).sqrt() * (z + Gelu::CUBIC * z.powi(3));
+    /// let a = Gelu.apply(&SVector::<f64, 1>::new(z));
+    /// assert!((a[0] - 0.5 * z * (1.0 + u.tanh())).abs() < 1e-12);
+    /// ```
     pub const CUBIC: f64 = 0.044_715;
 
     /// `√(2/π)`.

@@ -7,6 +7,18 @@ use crate::activation::ActivationKind;
 
 /// The random number generator behind [`seeded_rng`]: ChaCha with 8 rounds,
 /// whose output for a seed is fixed on every platform and release.
+///
+/// ```
+/// use staticnet::init::{SeededRng, seeded_rng};
+/// use staticnet::prelude::*;
+///
+/// network! { struct Net { input: 2, out: dense(3) } }
+///
+/// let mut rng: SeededRng = seeded_rng(7);
+/// let net = Net::from_rng(&mut rng);
+/// assert_eq!(net.out.weight, Net::from_seed(7).out.weight);
+/// assert_ne!(net.out.weight, Net::from_seed(8).out.weight);
+/// ```
 pub type SeededRng = rand_chacha::ChaCha8Rng;
 
 /// A generator whose output depends only on `seed`: the same seed gives the
@@ -28,6 +40,17 @@ pub fn seeded_rng(seed: u64) -> SeededRng {
 ///
 /// `fan_in` is the number of inputs of a unit and `fan_out` the number of
 /// units fed by one input (for a dense layer, its input and output sizes).
+///
+/// ```
+/// use staticnet::init::{Init, seeded_rng};
+///
+/// let mut w = [1.0_f64; 4];
+/// Init::Zeros.fill(&mut w, 2, 2, &mut seeded_rng(0));
+/// assert_eq!(w, [0.0; 4]);
+/// Init::GlorotUniform.fill(&mut w, 2, 2, &mut seeded_rng(0));
+/// let limit = (6.0_f64 / (2.0 + 2.0)).sqrt();
+/// assert!(w.iter().all(|x| *x != 0.0 && x.abs() <= limit));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Init {
     /// All zeros (the default for biases).

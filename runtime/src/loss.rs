@@ -13,11 +13,37 @@ use crate::activation::{Activation, ActivationKind};
 use crate::scalar::constant;
 
 /// A loss function `L(a, y)` of the network output `a` and the target `y`.
+///
+/// ```
+/// use nalgebra::SVector;
+/// use staticnet::loss::{AbsoluteError, Loss, SquaredError};
+///
+/// fn report<L: Loss>(loss: L, a: [f64; 2], y: [f64; 2]) -> String {
+///     format!("{loss}: {}", loss.loss(&SVector::from(a), &SVector::from(y)))
+/// }
+/// assert_eq!(report(SquaredError, [1.0, 2.0], [0.0, 0.0]), "squared_error: 2.5");
+/// assert_eq!(report(AbsoluteError, [1.0, 2.0], [0.0, 0.0]), "absolute_error: 3");
+/// ```
 pub trait Loss: Copy + Debug + Display + PartialEq {
     /// The loss of one sample.
+    ///
+    /// ```
+    /// use staticnet::loss::{Loss, SquaredError};
+    ///
+    /// // ½ ((1 − 0)² + (2 − 4)²)
+    /// assert_eq!(SquaredError.value(&[1.0_f64, 2.0], &[0.0, 4.0]), 2.5);
+    /// ```
     fn value<T: Scalar>(&self, a: &[T], y: &[T]) -> T;
 
     /// Writes `∂L/∂a` of one sample into `grad` (overwriting it).
+    ///
+    /// ```
+    /// use staticnet::loss::{Huber, Loss};
+    ///
+    /// let mut grad = [0.0_f64; 3];
+    /// Huber::new(1.0).gradient(&[0.5, 3.0, -2.0], &[0.0; 3], &mut grad);
+    /// assert_eq!(grad, [0.5, 1.0, -1.0]); // a − y clamped to [−1, 1]
+    /// ```
     fn gradient<T: Scalar>(&self, a: &[T], y: &[T], grad: &mut [T]);
 
     /// The loss of one sample and its output delta `∂L/∂z`, written into
@@ -27,6 +53,17 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
     /// The default is the chain rule: [`gradient`](Loss::gradient), then
     /// [`Activation::backward`]. Canonical pairs override it with the fused
     /// delta `a − y` and a value computed from `z` where that is more stable.
+    ///
+    /// ```
+    /// use staticnet::activation::Tanh;
+    /// use staticnet::loss::{Loss, SquaredError};
+    ///
+    /// let (z, a) = ([0.0_f64], [0.0]); // tanh(0) = 0
+    /// let mut delta = [0.0];
+    /// let value = SquaredError.output_delta(&Tanh, &z, &a, &[1.0], &mut delta);
+    /// // L = ½ (0 − 1)², and ∂L/∂z = (a − y) tanh'(0) = −1
+    /// assert_eq!((value, delta), (0.5, [-1.0]));
+    /// ```
     fn output_delta<T: Scalar, A: Activation>(
         &self,
         activation: &A,
@@ -39,12 +76,32 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
     }
 
     /// The loss of one sample given as vectors.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::loss::{AbsoluteError, Loss};
+    ///
+    /// let a = SVector::<f32, 3>::new(1.0, -1.0, 0.5);
+    /// assert_eq!(AbsoluteError.loss(&a, &SVector::zeros()), 2.5);
+    /// ```
     #[must_use]
     fn loss<T: Scalar, const N: usize>(&self, a: &SVector<T, N>, y: &SVector<T, N>) -> T {
         self.value(a.as_slice(), y.as_slice())
     }
 
     /// The loss of one sample and its output delta `∂L/∂z`.
+    ///
+    /// ```
+    /// use nalgebra::SVector;
+    /// use staticnet::activation::{Activation, Identity};
+    /// use staticnet::loss::{Loss, SquaredError};
+    ///
+    /// let z = SVector::<f64, 2>::new(1.0, 2.0);
+    /// let y = SVector::<f64, 2>::new(0.0, 4.0);
+    /// let (value, delta) = SquaredError.delta(&Identity, &z, &Identity.apply(&z), &y);
+    /// assert_eq!(value, 2.5);
+    /// assert_eq!(delta, z - y);
+    /// ```
     #[must_use]
     fn delta<T: Scalar, A: Activation, const N: usize>(
         &self,
@@ -71,6 +128,18 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
     /// # Panics
     ///
     /// If `z` or `y` has a different number of columns than `a`.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1xX;
+    /// use staticnet::activation::Identity;
+    /// use staticnet::loss::{Loss, SquaredError};
+    ///
+    /// let a = Matrix1xX::from_row_slice(&[1.0, 3.0]);
+    /// let y = Matrix1xX::from_row_slice(&[0.0, 0.0]);
+    /// let (mean, delta) = SquaredError.delta_batch(&Identity, &a, &a, &y);
+    /// assert_eq!(mean, 2.5); // (½ · 1 + ½ · 9) / 2
+    /// assert_eq!(delta, Matrix1xX::from_row_slice(&[0.5, 1.5])); // (a − y) / 2
+    /// ```
     #[must_use]
     fn delta_batch<T: Scalar, A: Activation, const N: usize>(
         &self,
@@ -250,6 +319,15 @@ pub struct Huber {
 
 impl Huber {
     /// A Huber loss with threshold `delta`.
+    ///
+    /// ```
+    /// use staticnet::loss::{Huber, Loss};
+    ///
+    /// let huber = Huber::new(2.0);
+    /// // |a − y| = 3 > 2, on the linear branch: 2 (3 − 2/2)
+    /// assert_eq!(huber.value(&[3.0_f64], &[0.0]), 4.0);
+    /// assert_eq!(huber.to_string(), "huber(2)");
+    /// ```
     #[must_use]
     pub const fn new(delta: f64) -> Self {
         Self { delta }
@@ -323,6 +401,14 @@ pub struct BinaryCrossEntropy;
 
 impl BinaryCrossEntropy {
     /// The clamping margin `ε = 1e-7` for probabilities.
+    ///
+    /// ```
+    /// use staticnet::loss::{BinaryCrossEntropy, Loss};
+    ///
+    /// // a = 0 against y = 1 is clamped to ε: the loss is −ln ε, not infinity
+    /// let value = BinaryCrossEntropy.value(&[0.0_f64], &[1.0]);
+    /// assert!((value + BinaryCrossEntropy::EPSILON.ln()).abs() < 1e-9);
+    /// ```
     pub const EPSILON: f64 = 1e-7;
 }
 
@@ -410,6 +496,14 @@ pub struct CrossEntropy;
 
 impl CrossEntropy {
     /// The floor `ε = 1e-7` for probabilities.
+    ///
+    /// ```
+    /// use staticnet::loss::{CrossEntropy, Loss};
+    ///
+    /// // a probability of 0 for the true class counts as ε
+    /// let value = CrossEntropy.value(&[0.0_f64, 1.0], &[1.0, 0.0]);
+    /// assert_eq!(value, -CrossEntropy::EPSILON.ln());
+    /// ```
     pub const EPSILON: f64 = 1e-7;
 }
 

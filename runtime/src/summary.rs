@@ -3,6 +3,18 @@
 use core::fmt;
 
 /// One row of a [`Summary`].
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// network! { struct Net { input: 4, hidden: dense(8) -> leaky_relu(0.1), dense(3) -> softmax } }
+///
+/// let hidden = &Net::summary().layers[0];
+/// assert_eq!((hidden.name, hidden.kind), ("hidden", "dense"));
+/// assert_eq!(hidden.activation, "leaky_relu(0.1)");
+/// assert_eq!((hidden.output, hidden.parameters), (&[8][..], 4 * 8 + 8));
+/// assert_eq!(Net::summary().layers[1].name, "layer2");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerSummary {
     /// The layer's name as declared (or `layerN` for an unnamed layer).
@@ -53,12 +65,30 @@ pub struct Summary {
 
 impl Summary {
     /// The number of parameters of all layers together.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { struct Net { input: 3, hidden: dense(4) -> relu, out: dense(2) } }
+    ///
+    /// assert_eq!(Net::summary().parameters(), (3 * 4 + 4) + (4 * 2 + 2));
+    /// ```
     #[must_use]
     pub fn parameters(&self) -> usize {
         self.layers.iter().map(|l| l.parameters).sum()
     }
 
     /// The bytes that the parameters take (gradients take as much again).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { struct Net<f64> { input: 3, hidden: dense(4) -> relu, out: dense(2) } }
+    ///
+    /// let summary = Net::summary();
+    /// assert_eq!(summary.parameters(), 26);
+    /// assert_eq!(summary.parameter_bytes(), 26 * 8);
+    /// ```
     #[must_use]
     pub fn parameter_bytes(&self) -> usize {
         self.parameters() * self.scalar_bytes

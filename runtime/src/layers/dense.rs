@@ -76,6 +76,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     }
 
     /// `z = W a + b` for one sample.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{SMatrix, SVector};
+    ///
+    /// let mut layer = Dense::<f64, 2, 2>::zeros();
+    /// *layer.weight = SMatrix::<f64, 2, 2>::new(1.0, 2.0, 0.0, -1.0);
+    /// *layer.bias = SVector::<f64, 2>::new(0.5, 0.0);
+    /// let z = layer.forward(&SVector::<f64, 2>::new(3.0, 1.0));
+    /// assert_eq!(z, SVector::<f64, 2>::new(5.5, -1.0));
+    /// ```
     #[must_use]
     pub fn forward(&self, a: &SVector<T, IN>) -> SVector<T, OUT> {
         let mut z = self.bias.clone_owned();
@@ -84,6 +95,18 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     }
 
     /// `Z = W A + b 1ᵀ` for a batch, one sample per column.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{Matrix1xX, Matrix2xX, SMatrix};
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(1.0, 10.0);
+    /// layer.bias[0] = 0.5;
+    /// // two samples, (1, 2) and (3, 4)
+    /// let z = layer.forward_batch(&Matrix2xX::from_column_slice(&[1.0, 2.0, 3.0, 4.0]));
+    /// assert_eq!(z, Matrix1xX::from_row_slice(&[21.5, 43.5]));
+    /// ```
     #[must_use]
     pub fn forward_batch(&self, a: &OMatrix<T, Const<IN>, Dyn>) -> OMatrix<T, Const<OUT>, Dyn> {
         let mut z = OMatrix::<T, Const<OUT>, Dyn>::zeros(a.ncols());
@@ -148,6 +171,20 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
 
     /// [`accumulate_gradients`](Self::accumulate_gradients), then
     /// [`backpropagate`](Self::backpropagate).
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{SMatrix, SVector};
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(3.0, 4.0);
+    /// let mut grads = Dense::<f64, 2, 1>::zeros();
+    /// let a = SVector::<f64, 2>::new(1.0, 2.0);
+    /// let back = layer.backward(&a, &SVector::<f64, 1>::new(0.5), &mut grads);
+    /// assert_eq!(back, SVector::<f64, 2>::new(1.5, 2.0));
+    /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(0.5, 1.0));
+    /// assert_eq!(grads.bias[0], 0.5);
+    /// ```
     pub fn backward(
         &self,
         a: &SVector<T, IN>,
@@ -167,6 +204,19 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// # Panics
     ///
     /// If `a` and `delta` have different numbers of columns.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{Matrix1xX, Matrix2xX, SMatrix};
+    ///
+    /// let mut grads = Dense::<f64, 2, 1>::zeros();
+    /// let a = Matrix2xX::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
+    /// let delta = Matrix1xX::from_row_slice(&[0.5, -1.0]);
+    /// Dense::accumulate_batch_gradients(&a, &delta, &mut grads);
+    /// // sums over the samples: 0.5 (1, 2) − 1 (3, 4), and 0.5 − 1
+    /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(-2.5, -3.0));
+    /// assert_eq!(grads.bias[0], -0.5);
+    /// ```
     pub fn accumulate_batch_gradients(
         a: &OMatrix<T, Const<IN>, Dyn>,
         delta: &OMatrix<T, Const<OUT>, Dyn>,
@@ -201,6 +251,16 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     }
 
     /// `Wᵀ Δ` for a batch of deltas, one sample per column.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{Matrix1xX, Matrix2xX, SMatrix};
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(3.0, 4.0);
+    /// let back = layer.backpropagate_batch(&Matrix1xX::from_row_slice(&[1.0, -0.5]));
+    /// assert_eq!(back, Matrix2xX::from_column_slice(&[3.0, 4.0, -1.5, -2.0]));
+    /// ```
     #[must_use]
     pub fn backpropagate_batch(
         &self,
@@ -234,6 +294,21 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// # Panics
     ///
     /// If `a` and `delta` have different numbers of columns.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{Matrix1xX, Matrix2xX, SMatrix};
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(3.0, 4.0);
+    /// let mut grads = Dense::<f64, 2, 1>::zeros();
+    /// let a = Matrix2xX::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
+    /// let back = layer.backward_batch(&a, &Matrix1xX::from_row_slice(&[1.0, -0.5]), &mut grads);
+    /// assert_eq!(back, Matrix2xX::from_column_slice(&[3.0, 4.0, -1.5, -2.0]));
+    /// // 1 · (1, 2) − 0.5 · (3, 4), and 1 − 0.5
+    /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(-0.5, 0.0));
+    /// assert_eq!(grads.bias[0], 0.5);
+    /// ```
     pub fn backward_batch(
         &self,
         a: &OMatrix<T, Const<IN>, Dyn>,
@@ -245,6 +320,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     }
 
     /// Calls `f` with `layer.weight` and `layer.bias` and their values.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    ///
+    /// let layer = Dense::<f32, 3, 2>::zeros();
+    /// let mut seen = Vec::new();
+    /// layer.for_each_parameter("hidden", |name, values| {
+    ///     seen.push(format!("{name}: {}", values.len()))
+    /// });
+    /// assert_eq!(seen, ["hidden.weight: 6", "hidden.bias: 2"]);
+    /// ```
     pub fn for_each_parameter<F: FnMut(ParamName, &[T])>(&self, layer: &'static str, mut f: F) {
         f(
             ParamName {
@@ -264,6 +350,18 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
 
     /// Calls `f` with `layer.weight` and `layer.bias` and their mutable
     /// values.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::SVector;
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// layer.for_each_parameter_mut("out", |name, values| {
+    ///     values.fill(if name.tensor == "weight" { 2.0 } else { 1.0 })
+    /// });
+    /// // 2 · 1 + 2 · 3 + 1
+    /// assert_eq!(layer.forward(&SVector::<f64, 2>::new(1.0, 3.0))[0], 9.0);
+    /// ```
     pub fn for_each_parameter_mut<F: FnMut(ParamName, &mut [T])>(
         &mut self,
         layer: &'static str,
@@ -287,6 +385,19 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
 
     /// Calls `f` with each tensor's name, its mutable values and the
     /// matching values of `gradients`.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// let mut grads = Dense::<f64, 2, 1>::zeros();
+    /// grads.bias[0] = 4.0;
+    /// layer.for_each_parameter_and_gradient(&grads, "out", |_, theta, grad| {
+    ///     theta.iter_mut().zip(grad).for_each(|(t, g)| *t -= 0.5 * g)
+    /// });
+    /// assert_eq!(layer.bias[0], -2.0);
+    /// assert_eq!(layer.weight.sum(), 0.0);
+    /// ```
     pub fn for_each_parameter_and_gradient<F: FnMut(ParamName, &mut [T], &[T])>(
         &mut self,
         gradients: &Self,

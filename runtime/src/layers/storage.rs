@@ -24,8 +24,31 @@ use crate::Scalar;
 pub const HEAP_THRESHOLD: usize = 16_384;
 
 /// A place to keep statically sized matrices: [`Inline`] or [`Heap`].
+///
+/// ```
+/// use staticnet::layers::{Heap, Inline, Storage};
+/// use nalgebra::SMatrix;
+///
+/// fn identity<S: Storage>() -> S::Matrix<f64, 2, 2> {
+///     let mut m = S::zeros::<f64, 2, 2>();
+///     m.fill_with_identity();
+///     m
+/// }
+/// assert_eq!(*identity::<Inline>(), SMatrix::<f64, 2, 2>::identity());
+/// assert_eq!(*identity::<Heap>(), *identity::<Inline>());
+/// ```
 pub trait Storage: 'static {
     /// The matrix holder: dereferences to the `R × C` matrix.
+    ///
+    /// ```
+    /// use staticnet::layers::{Heap, HeapMatrix, Inline, InlineMatrix, Storage};
+    ///
+    /// let inline: <Inline as Storage>::Matrix<f32, 2, 3> = InlineMatrix(nalgebra::zero());
+    /// let heap: <Heap as Storage>::Matrix<f32, 2, 3> = Heap::zeros();
+    /// let _: &HeapMatrix<f32, 2, 3> = &heap;
+    /// assert_eq!(*inline, *heap); // both dereference to an SMatrix<f32, 2, 3>
+    /// assert_eq!(heap.shape(), (2, 3));
+    /// ```
     type Matrix<T: Scalar, const R: usize, const C: usize>: Deref<Target = SMatrix<T, R, C>>
         + DerefMut
         + Clone
@@ -33,6 +56,15 @@ pub trait Storage: 'static {
         + PartialEq;
 
     /// A matrix of zeros, built in place.
+    ///
+    /// ```
+    /// use staticnet::layers::{Heap, Inline, Storage};
+    ///
+    /// let small = Inline::zeros::<f64, 3, 2>();
+    /// let large = Heap::zeros::<f64, 512, 512>();
+    /// assert_eq!((small.shape(), small.sum()), ((3, 2), 0.0));
+    /// assert_eq!((large.shape(), large.sum()), ((512, 512), 0.0));
+    /// ```
     fn zeros<T: Scalar, const R: usize, const C: usize>() -> Self::Matrix<T, R, C>;
 }
 
