@@ -35,6 +35,7 @@
 extern crate self as staticnet;
 
 pub mod activation;
+pub mod error;
 pub mod init;
 mod kernels;
 pub mod layers;
@@ -44,6 +45,7 @@ pub mod optim;
 pub mod scalar;
 pub mod summary;
 
+pub use error::{Error, Result};
 pub use scalar::Scalar;
 pub use staticnet_macros::network;
 
