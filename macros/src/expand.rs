@@ -48,7 +48,23 @@ pub fn expand(net: &Network) -> TokenStream {
     let field_docs: Vec<_> = layers.iter().map(layer_doc).collect();
     let outs: Vec<_> = layers.iter().map(|l| l.output.arg()).collect();
     let out_values: Vec<_> = layers.iter().map(|l| l.output.value()).collect();
-    let acts_ty: Vec<_> = layers.iter().map(|l| &l.activation.ty).collect();
+    let weight_inits: Vec<_> = layers
+        .iter()
+        .map(|l| {
+            l.weight_init.clone().unwrap_or_else(|| {
+                let act = &l.activation.ty;
+                quote!(#rt::Init::default_for(<#act as #rt::Activation>::KIND))
+            })
+        })
+        .collect();
+    let bias_inits: Vec<_> = layers
+        .iter()
+        .map(|l| {
+            l.bias_init
+                .clone()
+                .unwrap_or_else(|| quote!(#rt::Init::Zeros))
+        })
+        .collect();
     let act_texts: Vec<_> = layers.iter().map(|l| l.activation.text.as_str()).collect();
     let kinds: Vec<_> = layers.iter().map(|l| l.kind).collect();
     let scalar_text = quote!(#t).to_string().replace(' ', "");
@@ -229,17 +245,15 @@ pub fn expand(net: &Network) -> TokenStream {
                     Self { #(#fields: #rt::Dense::zeros()),* }
                 }
 
-                /// A network initialized from `rng`: He uniform weights before
-                /// ReLU-family activations, Glorot uniform otherwise, zero biases;
-                /// layers in declaration order.
+                /// A network initialized from `rng`, layers in declaration order:
+                /// each layer's `init = ...` and `bias_init = ...`, where omitted
+                /// He uniform weights before ReLU-family activations, Glorot
+                /// uniform otherwise, and zero biases.
                 #[must_use]
                 pub fn from_rng<R: #rt::Rng + ?::core::marker::Sized>(rng: &mut R) -> Self {
                     let mut __net = Self::zeros();
                     #(
-                        __net.#fields.initialize(
-                            #rt::Init::default_for(<#acts_ty as #rt::Activation>::KIND),
-                            rng,
-                        );
+                        __net.#fields.initialize(#weight_inits, #bias_inits, rng);
                     )*
                     __net
                 }

@@ -91,6 +91,10 @@ pub struct CheckedLayer {
     pub activation: Activation,
     /// Where the output size is written.
     pub output_span: Span,
+    /// `init = ...`: an `Init` expression, or the default for the activation.
+    pub weight_init: Option<TokenStream>,
+    /// `bias_init = ...`: an `Init` expression, or zeros.
+    pub bias_init: Option<TokenStream>,
 }
 
 pub struct Network {
@@ -231,8 +235,13 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
         };
 
         let output_span = dense_output_span(layer);
-        let (declared_in, output, written) =
-            dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
+        let DenseArgs {
+            declared_in,
+            output,
+            written,
+            weight_init,
+            bias_init,
+        } = dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
         if let Some((declared, span)) = declared_in {
             check_input(
                 &declared,
@@ -257,6 +266,8 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             output: output.clone(),
             activation,
             output_span,
+            weight_init,
+            bias_init,
         });
         previous = output;
         previous_name = name;
@@ -388,20 +399,41 @@ fn dense_args(
     name: &str,
     errors: &mut Errors,
     assertions: &mut Vec<TokenStream>,
-) -> (DeclaredInput, Dim, String) {
+) -> DenseArgs {
     let usage = "`dense(OUT)` or `dense(IN => OUT)`";
     let mut sizes = Vec::new();
+    let (mut weight_init, mut bias_init) = (None, None);
+    let mut seen: Vec<String> = Vec::new();
     for arg in &layer.args {
         match arg {
             Arg::Size(size) => sizes.push((None, size)),
             Arg::Arrow { input, output } => sizes.push((Some(input), output)),
-            Arg::Keyword { key, .. } => errors.push(
-                key.span(),
-                format!("unknown `dense` argument `{key}`; expected {usage}"),
-            ),
+            Arg::Keyword { key, value } => {
+                let slot = if key == "init" {
+                    &mut weight_init
+                } else if key == "bias_init" {
+                    &mut bias_init
+                } else {
+                    let mut message = format!("unknown `dense` argument `{key}`");
+                    match did_you_mean(&key.to_string(), ["init", "bias_init"].into_iter()) {
+                        Some(best) => message.push_str(&format!("\nhelp: did you mean `{best}`?")),
+                        None => message.push_str(
+                            "\nnote: `dense` takes a size, then optionally `init = ...` and `bias_init = ...`",
+                        ),
+                    }
+                    errors.push(key.span(), message);
+                    continue;
+                };
+                if seen.contains(&key.to_string()) {
+                    errors.push(key.span(), format!("`{key}` is given twice"));
+                    continue;
+                }
+                seen.push(key.to_string());
+                *slot = initializer(key, value, errors);
+            }
         }
     }
-    match sizes.as_slice() {
+    let (declared_in, output, written) = match sizes.as_slice() {
         [] => {
             errors.push(
                 layer.args_span,
@@ -425,7 +457,145 @@ fn dense_args(
             });
             (declared, out, written_text(output))
         }
+    };
+    DenseArgs {
+        declared_in,
+        output,
+        written,
+        weight_init,
+        bias_init,
     }
+}
+
+/// What `dense(...)` says besides its position in the chain.
+struct DenseArgs {
+    declared_in: DeclaredInput,
+    output: Dim,
+    written: String,
+    weight_init: Option<TokenStream>,
+    bias_init: Option<TokenStream>,
+}
+
+/// Initializers: DSL name, `Init` variant, parameter names, defaults.
+const INITIALIZERS: &[(&str, &str, &[&str], &[f64])] = &[
+    ("zeros", "Zeros", &[], &[]),
+    ("constant", "Constant", &["value"], &[]),
+    ("uniform", "Uniform", &["low", "high"], &[]),
+    ("normal", "Normal", &["mean", "std"], &[]),
+    ("truncated_normal", "TruncatedNormal", &["mean", "std"], &[]),
+    ("glorot_uniform", "GlorotUniform", &[], &[]),
+    ("glorot_normal", "GlorotNormal", &[], &[]),
+    ("he_uniform", "HeUniform", &[], &[]),
+    ("he_normal", "HeNormal", &[], &[]),
+    ("lecun_uniform", "LecunUniform", &[], &[]),
+    ("lecun_normal", "LecunNormal", &[], &[]),
+    ("orthogonal", "Orthogonal", &["gain"], &[1.0]),
+];
+
+/// `init = he_normal`, `bias_init = constant(0.1)`: an `Init` expression.
+fn initializer(key: &Ident, value: &TokenStream, errors: &mut Errors) -> Option<TokenStream> {
+    let call = match syn::parse2::<ActivationCall>(value.clone()) {
+        Ok(call) => call,
+        Err(_) => {
+            let span = value
+                .clone()
+                .into_iter()
+                .next()
+                .map_or(key.span(), |t| t.span());
+            errors.push(span, format!("expected an initializer after `{key} =`, such as `he_normal` or `constant(0.1)`"));
+            return None;
+        }
+    };
+    let name = call.name.to_string();
+    let Some(&(dsl, variant, params, defaults)) = INITIALIZERS.iter().find(|i| i.0 == name) else {
+        let mut message = format!("unknown initializer `{name}`");
+        let alias = [("xavier", "glorot"), ("kaiming", "he")]
+            .into_iter()
+            .find(|(other, _)| name.starts_with(other));
+        let family: Vec<&str> = INITIALIZERS
+            .iter()
+            .map(|i| i.0)
+            .filter(|i| i.starts_with(&format!("{name}_")))
+            .collect();
+        if let Some((other, ours)) = alias {
+            let suffix = if name.ends_with("normal") {
+                "normal"
+            } else {
+                "uniform"
+            };
+            message.push_str(&format!(
+                "\nhelp: {other} initialization is called `{ours}_{suffix}` here"
+            ));
+        } else if !family.is_empty() {
+            let options: Vec<String> = family.iter().map(|f| format!("`{f}`")).collect();
+            message.push_str(&format!("\nhelp: did you mean {}?", options.join(" or ")));
+        } else if let Some(best) = did_you_mean(&name, INITIALIZERS.iter().map(|i| i.0)) {
+            message.push_str(&format!("\nhelp: did you mean `{best}`?"));
+        } else {
+            message.push_str(&format!(
+                "\nnote: the initializers are: {}",
+                list(INITIALIZERS.iter().map(|i| i.0))
+            ));
+        }
+        errors.push(call.name.span(), message);
+        return None;
+    };
+    let numbers: Vec<f64> = match &call.args {
+        None if params.len() == defaults.len() => defaults.to_vec(),
+        Some((_, numbers)) if numbers.len() == params.len() => {
+            if let Some(bad) = numbers.iter().find(|n| !n.value.is_finite()) {
+                errors.push(bad.span, format!("`{dsl}` needs finite numbers"));
+                return None;
+            }
+            let problem = match (dsl, numbers.as_slice()) {
+                ("uniform", [low, high]) if low.value > high.value => Some((
+                    high.span,
+                    format!(
+                        "`uniform(low, high)` needs low ≤ high, found {} > {}",
+                        low.value, high.value
+                    ),
+                )),
+                ("normal" | "truncated_normal", [_, std]) if std.value < 0.0 => Some((
+                    std.span,
+                    format!("`{dsl}(mean, std)` needs std ≥ 0, found {}", std.value),
+                )),
+                _ => None,
+            };
+            if let Some((span, message)) = problem {
+                errors.push(span, message);
+                return None;
+            }
+            numbers.iter().map(|n| n.value).collect()
+        }
+        other => {
+            let span = other.as_ref().map_or(call.name.span(), |(span, _)| *span);
+            let expected = if params.is_empty() {
+                format!("`{dsl}` takes no arguments")
+            } else {
+                let count = params.len();
+                let arguments = if count == 1 { "argument" } else { "arguments" };
+                format!(
+                    "`{dsl}` takes {count} {arguments}: `{dsl}({})`",
+                    params.join(", ")
+                )
+            };
+            errors.push(span, expected);
+            return None;
+        }
+    };
+    let variant = Ident::new(variant, Span::call_site());
+    let init = quote!(::staticnet::init::Init::#variant);
+    Some(match params {
+        [] => init,
+        ["value"] => {
+            let v = numbers[0];
+            quote!(#init(#v))
+        }
+        _ => {
+            let fields = params.iter().map(|p| Ident::new(p, Span::call_site()));
+            quote!(#init { #(#fields: #numbers),* })
+        }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -51,9 +51,11 @@ pub enum Error {
     /// data set).
     #[error("{0}")]
     Invalid(String),
-    /// Training produced a NaN or infinite loss.
-    #[error("training diverged: the loss is {value} at epoch {epoch}, step {step}")]
+    /// Training produced a NaN or infinite loss or gradient.
+    #[error("training diverged: the {what} is {value} at epoch {epoch}, step {step}")]
     NonFinite {
+        /// What was not finite: `loss` or `gradient norm`.
+        what: &'static str,
         /// The epoch, counting from 1.
         epoch: usize,
         /// The optimizer step within the epoch, counting from 1.

@@ -398,9 +398,10 @@ impl Everything {
             last: ::staticnet::__private::Dense::zeros(),
         }
     }
-    #[doc = r" A network initialized from `rng`: He uniform weights before"]
-    #[doc = r" ReLU-family activations, Glorot uniform otherwise, zero biases;"]
-    #[doc = r" layers in declaration order."]
+    #[doc = r" A network initialized from `rng`, layers in declaration order:"]
+    #[doc = r" each layer's `init = ...` and `bias_init = ...`, where omitted"]
+    #[doc = r" He uniform weights before ReLU-family activations, Glorot"]
+    #[doc = r" uniform otherwise, and zero biases."]
     #[must_use]
     pub fn from_rng<R: ::staticnet::__private::Rng + ?::core::marker::Sized>(rng: &mut R) -> Self {
         let mut __net = Self::zeros();
@@ -408,60 +409,70 @@ impl Everything {
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::LeakyRelu as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer2.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Elu as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer3.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Selu as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer4.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Gelu as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer5.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Softplus as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer6.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Tanh as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer7.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Sigmoid as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.layer8.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Identity as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.big.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Relu as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net.last.initialize(
             ::staticnet::__private::Init::default_for(
                 <::staticnet::activation::Softmax as ::staticnet::__private::Activation>::KIND,
             ),
+            ::staticnet::__private::Init::Zeros,
             rng,
         );
         __net

@@ -58,21 +58,22 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         }
     }
 
-    /// Fills the weight with `init` (fan-in `IN`, fan-out `OUT`) and zeroes
-    /// the bias. Weights are drawn in column-major order.
+    /// Fills the weight with `weight` and the bias with `bias` (both with
+    /// fan-in `IN` and fan-out `OUT`), drawing the weight first, in
+    /// column-major order.
     ///
     /// ```
     /// use staticnet::init::{Init, seeded_rng};
     /// use staticnet::layers::Dense;
     ///
     /// let mut layer = Dense::<f32, 8, 4>::zeros();
-    /// layer.initialize(Init::HeUniform, &mut seeded_rng(1));
+    /// layer.initialize(Init::HeUniform, Init::Constant(0.1), &mut seeded_rng(1));
     /// assert!(layer.weight.iter().any(|w| *w != 0.0));
-    /// assert_eq!(layer.bias.sum(), 0.0);
+    /// assert!(layer.bias.iter().all(|b| *b == 0.1));
     /// ```
-    pub fn initialize<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
-        init.fill(self.weight.as_mut_slice(), IN, OUT, rng);
-        self.bias.fill(T::zero());
+    pub fn initialize<R: Rng + ?Sized>(&mut self, weight: Init, bias: Init, rng: &mut R) {
+        weight.fill(self.weight.as_mut_slice(), IN, OUT, rng);
+        bias.fill(self.bias.as_mut_slice(), IN, OUT, rng);
     }
 
     /// `z = W a + b` for one sample.
@@ -552,9 +553,9 @@ mod tests {
     fn heap_layer_computes_like_inline_layer() {
         // large enough for matrixmultiply's path in the batch passes
         let mut inline = Dense::<f32, 12, 9>::zeros();
-        inline.initialize(Init::GlorotUniform, &mut seeded_rng(5));
+        inline.initialize(Init::GlorotUniform, Init::Zeros, &mut seeded_rng(5));
         let mut heap = Dense::<f32, 12, 9, Heap>::zeros();
-        heap.initialize(Init::GlorotUniform, &mut seeded_rng(5));
+        heap.initialize(Init::GlorotUniform, Init::Zeros, &mut seeded_rng(5));
         assert_eq!(*inline.weight, *heap.weight);
         let a = OMatrix::<f32, Const<12>, Dyn>::from_fn(10, |i, j| (i * j) as f32 * 0.01 - 0.2);
         assert_eq!(inline.forward_batch(&a), heap.forward_batch(&a));

@@ -1,10 +1,70 @@
 //! Optimizers: update rules that work for any generated network through
-//! [`Trainable`].
+//! [`Trainable`], and gradient clipping.
+//!
+//! Every optimizer visits the network's tensors with
+//! [`Trainable::for_each_parameter_and_gradient`]. Optimizers with
+//! per-parameter state keep it in flat vectors of
+//! [`PARAMETER_COUNT`](crate::network::Parameters::PARAMETER_COUNT) scalars on
+//! the heap, allocated on the first step, so that the state of a large
+//! network never passes through the stack.
+//!
+//! With `η` the learning rate and `g` the gradient:
+//!
+//! | optimizer     | update                                                        |
+//! |---------------|---------------------------------------------------------------|
+//! | [`Sgd`]       | `θ ← θ − η g`                                                 |
+//! | [`Momentum`]  | `v ← μ v − η g`, `θ ← θ + v`                                  |
+//! | [`Nesterov`]  | `v ← μ v − η g`, `θ ← θ + μ v − η g`                          |
+//! | [`Adagrad`]   | `G ← G + g²`, `θ ← θ − η g / (√G + ε)`                        |
+//! | [`RmsProp`]   | `E ← ρ E + (1 − ρ) g²`, `θ ← θ − η g / (√E + ε)`              |
+//! | [`Adam`]      | `θ ← θ − η m̂ / (√v̂ + ε)` with bias-corrected moments          |
+//! | [`AdamW`]     | `θ ← θ − η (m̂ / (√v̂ + ε) + λ θ)`, decoupled weight decay       |
+//!
+//! All but [`AdamW`] take an optional L2 penalty, `with_weight_decay(λ)`,
+//! which adds `λ θ` to the gradient before the update (PyTorch's
+//! `weight_decay`); [`AdamW`] applies its weight decay to the parameters
+//! directly instead.
+//!
+//! ```
+//! use staticnet::prelude::*;
+//! use staticnet::optim::Adam;
+//! use nalgebra::{Matrix1xX, SVector};
+//!
+//! network! { struct Line<f64> { input: 1, out: dense(1) } }
+//!
+//! // fit y = 2x + 1
+//! let x = Matrix1xX::from_row_slice(&[-1.0, 0.0, 1.0, 2.0]);
+//! let y = x.map(|x| 2.0 * x + 1.0);
+//! let mut net = Line::zeros();
+//! let mut adam = Adam::new(0.05);
+//! for _ in 0..1000 {
+//!     let (_, grads) = net.batch_gradients(&x, &y, SquaredError);
+//!     adam.step(&mut net, &grads);
+//! }
+//! assert!((net.forward(&SVector::from([3.0]))[0] - 7.0).abs() < 1e-3);
+//! ```
 
+mod adagrad;
+mod adam;
+mod adamw;
+pub mod clip;
+mod momentum;
+mod nesterov;
+mod rmsprop;
 mod sgd;
+#[cfg(test)]
+mod testing;
 
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+pub use adamw::AdamW;
+pub use clip::{clip_by_global_norm, clip_by_value, global_norm};
+pub use momentum::Momentum;
+pub use nesterov::Nesterov;
+pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
+use crate::Scalar;
 use crate::network::Trainable;
 
 /// An update rule for the parameters of a network.
@@ -22,7 +82,7 @@ use crate::network::Trainable;
 /// optimizer.step(&mut net, &grads);
 /// assert_eq!((net.out.weight[0], net.out.bias[0]), (0.5, 0.5));
 /// ```
-pub trait Optimizer<T> {
+pub trait Optimizer<T: Scalar> {
     /// Updates `network` from `gradients` (gradients of the loss to
     /// minimise).
     ///
@@ -42,4 +102,198 @@ pub trait Optimizer<T> {
     /// assert_eq!((net.out.weight[0], net.out.bias[0]), (0.0, 2.0));
     /// ```
     fn step<N: Trainable<Scalar = T>>(&mut self, network: &mut N, gradients: &N::Gradients);
+
+    /// The current learning rate `η`.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// use staticnet::optim::Adam;
+    ///
+    /// fn rate<O: Optimizer<f32>>(optimizer: &O) -> f32 {
+    ///     optimizer.learning_rate()
+    /// }
+    /// assert_eq!(rate(&Sgd::new(0.1)), 0.1);
+    /// assert_eq!(rate(&Adam::new(0.001)), 0.001);
+    /// ```
+    fn learning_rate(&self) -> T;
+
+    /// Changes the learning rate, for schedules; the optimizer's state is
+    /// kept.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// use staticnet::optim::Momentum;
+    ///
+    /// fn halve<O: Optimizer<f64>>(optimizer: &mut O) {
+    ///     let rate = optimizer.learning_rate();
+    ///     optimizer.set_learning_rate(rate / 2.0);
+    /// }
+    /// let mut momentum = Momentum::new(0.1);
+    /// halve(&mut momentum);
+    /// assert_eq!(momentum.learning_rate, 0.05);
+    /// ```
+    fn set_learning_rate(&mut self, rate: T);
+}
+
+/// `K` flat vectors of per-parameter state, one value per scalar parameter
+/// each, on the heap.
+#[derive(Clone, Debug, PartialEq)]
+struct State<T, const K: usize> {
+    vectors: [Vec<T>; K],
+}
+
+impl<T: Scalar, const K: usize> State<T, K> {
+    /// No state: allocated by the first [`prepare`](Self::prepare).
+    fn new() -> Self {
+        Self {
+            vectors: core::array::from_fn(|_| Vec::new()),
+        }
+    }
+
+    /// Frees the state; the next step starts afresh.
+    fn clear(&mut self) {
+        self.vectors = core::array::from_fn(|_| Vec::new());
+    }
+
+    /// The number of parameters the state is allocated for (0 before the
+    /// first step).
+    fn len(&self) -> usize {
+        self.vectors.first().map_or(0, Vec::len)
+    }
+
+    /// Makes every vector hold `count` values: unchanged if they do already,
+    /// otherwise freshly allocated zeros. Returns whether they were
+    /// (re)allocated.
+    fn prepare(&mut self, count: usize) -> bool {
+        if self.vectors.iter().all(|v| v.len() == count) {
+            return false;
+        }
+        self.vectors = core::array::from_fn(|_| vec![T::zero(); count]);
+        true
+    }
+
+    /// Calls `f` with each tensor's values, its gradients and its slice of
+    /// every state vector, walking the state with a running offset. The
+    /// state must have been [prepared](Self::prepare) for `N`.
+    fn walk<N, F>(&mut self, network: &mut N, gradients: &N::Gradients, mut f: F)
+    where
+        N: Trainable<Scalar = T>,
+        F: FnMut(&mut [T], &[T], [&mut [T]; K]),
+    {
+        let capacity = self.len();
+        let mut offset = 0;
+        network.for_each_parameter_and_gradient(gradients, |name, theta, grad| {
+            assert_eq!(
+                theta.len(),
+                grad.len(),
+                "`{name}` and its gradient differ in length"
+            );
+            let end = offset + theta.len();
+            assert!(
+                end <= capacity,
+                "the network visits more than its PARAMETER_COUNT ({capacity}) parameters"
+            );
+            let slices = self.vectors.each_mut().map(|v| &mut v[offset..end]);
+            f(theta, grad, slices);
+            offset = end;
+        });
+        assert_eq!(
+            offset, capacity,
+            "the network visits fewer than its PARAMETER_COUNT parameters"
+        );
+    }
+}
+
+/// The gradient with the L2 penalty `λ θ` added (PyTorch's `weight_decay`).
+#[inline]
+fn decayed<T: Scalar>(gradient: T, theta: T, weight_decay: T) -> T {
+    if weight_decay == T::zero() {
+        gradient
+    } else {
+        gradient + weight_decay * theta
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{Net, assert_close, gradients, parameters, set_parameters};
+    use super::*;
+    use crate::network::Parameters;
+
+    #[test]
+    fn state_is_allocated_once_and_reallocated_for_a_different_count() {
+        let mut state = State::<f64, 2>::new();
+        assert_eq!(state.len(), 0);
+        assert!(state.prepare(3));
+        assert_eq!(state.vectors, [vec![0.0; 3], vec![0.0; 3]]);
+        state.vectors[0][1] = 5.0;
+        assert!(!state.prepare(3));
+        assert_eq!(state.vectors[0], [0.0, 5.0, 0.0]);
+        assert!(state.prepare(4));
+        assert_eq!(state.vectors, [vec![0.0; 4], vec![0.0; 4]]);
+        state.clear();
+        assert_eq!(state.len(), 0);
+    }
+
+    #[test]
+    fn walk_hands_out_consecutive_slices_in_declaration_order() {
+        let mut net = Net::zeros();
+        set_parameters(&mut net, [1.0, 2.0, 3.0]);
+        let grads = gradients([10.0, 20.0, 30.0]);
+        let mut state = State::<f64, 1>::new();
+        state.prepare(<Net as Parameters>::PARAMETER_COUNT);
+        let mut seen = Vec::new();
+        state.walk(&mut net, &grads, |theta, grad, [s]| {
+            for ((t, g), s) in theta.iter_mut().zip(grad).zip(s.iter_mut()) {
+                *s = *t + *g;
+                *t = -*t;
+            }
+            seen.push(theta.len());
+        });
+        assert_eq!(seen, [2, 1]);
+        assert_eq!(state.vectors[0], [11.0, 22.0, 33.0]);
+        assert_close(parameters(&net), [-1.0, -2.0, -3.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "PARAMETER_COUNT")]
+    fn walk_refuses_a_network_larger_than_the_state() {
+        let mut net = Net::zeros();
+        let grads = gradients([0.0; 3]);
+        let mut state = State::<f64, 1>::new();
+        state.prepare(2);
+        state.walk(&mut net, &grads, |_, _, _| {});
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer than its PARAMETER_COUNT")]
+    fn walk_refuses_a_network_smaller_than_the_state() {
+        let mut net = Net::zeros();
+        let grads = gradients([0.0; 3]);
+        let mut state = State::<f64, 1>::new();
+        state.prepare(4);
+        state.walk(&mut net, &grads, |_, _, _| {});
+    }
+
+    #[test]
+    fn decayed_adds_the_l2_penalty() {
+        assert_eq!(decayed(1.0, 4.0, 0.0), 1.0);
+        assert_eq!(decayed(1.0, 4.0, 0.5), 1.0 + 0.5 * 4.0);
+    }
+
+    #[test]
+    fn the_learning_rate_is_read_and_set_through_the_trait() {
+        fn check<O: Optimizer<f64>>(mut optimizer: O) {
+            assert_eq!(optimizer.learning_rate(), 0.5);
+            optimizer.set_learning_rate(0.25);
+            assert_eq!(optimizer.learning_rate(), 0.25);
+        }
+        check(Sgd::new(0.5));
+        check(Momentum::new(0.5));
+        check(Nesterov::new(0.5));
+        check(Adagrad::new(0.5));
+        check(RmsProp::new(0.5));
+        check(Adam::new(0.5));
+        check(AdamW::new(0.5));
+    }
 }
