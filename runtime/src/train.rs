@@ -16,6 +16,14 @@ use crate::schedule::Schedule;
 use crate::{Error, Result, Scalar};
 
 /// How many samples each optimizer step sees.
+///
+/// ```
+/// use staticnet::train::{Batching, Trainer};
+/// use staticnet::prelude::*;
+///
+/// let trainer = Trainer::new(Sgd::new(0.1_f32), SquaredError).batching(Batching::Online);
+/// # let _ = trainer;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Batching {
     /// One sample per step (online, or stochastic, gradient descent).
@@ -27,6 +35,13 @@ pub enum Batching {
 }
 
 /// Gradient clipping applied before every optimizer step.
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// let trainer = Trainer::new(Sgd::new(0.1_f32), SquaredError).clip(Clip::Value(0.5));
+/// # let _ = trainer;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Clip {
     /// Scale all gradients down when their global L2 norm exceeds this.
@@ -36,6 +51,14 @@ pub enum Clip {
 }
 
 /// How much the trainer prints.
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// // a progress bar on a terminal, one line per epoch when piped
+/// let trainer = Trainer::new(Sgd::new(0.1_f32), SquaredError).progress(Progress::Auto);
+/// # let _ = trainer;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
     /// Nothing.
@@ -48,6 +71,20 @@ pub enum Progress {
 }
 
 /// What one epoch reached.
+///
+/// ```
+/// # use staticnet::prelude::*;
+/// # use staticnet::data::Dataset;
+/// # use nalgebra::{Const, Dyn, OMatrix};
+/// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+/// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+/// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+/// let history = Trainer::new(Sgd::new(0.1), SquaredError).epochs(2).fit(&mut Line::zeros(), &data)?;
+/// let first = &history.epochs[0];
+/// assert_eq!((first.epoch, first.learning_rate), (1, 0.1));
+/// assert!(first.validation_loss.is_none() && first.train_accuracy.is_none());
+/// # Ok::<(), staticnet::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochRecord {
     /// The epoch, counting from 1.
@@ -67,6 +104,18 @@ pub struct EpochRecord {
 }
 
 /// Every epoch of a training run.
+///
+/// ```
+/// # use staticnet::prelude::*;
+/// # use staticnet::data::Dataset;
+/// # use nalgebra::{Const, Dyn, OMatrix};
+/// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+/// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+/// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+/// let history = Trainer::new(Sgd::new(0.1), SquaredError).epochs(4).fit(&mut Line::zeros(), &data)?;
+/// assert_eq!((history.epochs.len(), history.best_epoch, history.stopped_early), (4, 4, false));
+/// # Ok::<(), staticnet::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct History {
     /// The epochs in order.
@@ -80,13 +129,31 @@ pub struct History {
 
 impl History {
     /// The record of the last epoch.
+    ///
+    /// ```
+    /// assert!(staticnet::train::History::default().last().is_none());
+    /// ```
     #[must_use]
     pub fn last(&self) -> Option<&EpochRecord> {
         self.epochs.last()
     }
 }
 
-/// A network's loss and metrics on a data set.
+/// A network's loss and metrics on a data set, from [`evaluate`].
+///
+/// ```
+/// use staticnet::prelude::*;
+/// use staticnet::data::Dataset;
+/// use nalgebra::{Const, Dyn, OMatrix};
+///
+/// network! { struct Net<f64> { input: 1, out: dense(2) -> softmax } }
+/// let x = OMatrix::<f64, Const<1>, Dyn>::from_row_slice(&[-1.0, 1.0]);
+/// let data = Dataset::classification(x, vec![0, 1]).unwrap();
+/// let mut net = Net::zeros();
+/// net.out.weight[(1, 0)] = 5.0; // class 1 for positive x
+/// let e = staticnet::train::evaluate(&net, &data, CrossEntropy);
+/// assert_eq!(e.accuracy(), Some(1.0));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
     /// The mean loss.
@@ -100,7 +167,12 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    /// The accuracy, for classification sets.
+    /// The accuracy, for classification sets (`None` without labels).
+    ///
+    /// ```
+    /// let e = staticnet::train::Evaluation { loss: 0.0, confusion: None, rmse: 0.0, r_squared: 1.0 };
+    /// assert_eq!(e.accuracy(), None);
+    /// ```
     #[must_use]
     pub fn accuracy(&self) -> Option<f64> {
         self.confusion.as_ref().map(ConfusionMatrix::accuracy)
@@ -209,6 +281,13 @@ pub struct Trainer<Opt, L> {
 impl<Opt, L: Loss> Trainer<Opt, L> {
     /// A trainer with `optimizer` and `loss`: 10 epochs of minibatches of
     /// 32, shuffled from seed 0, silent.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// let trainer = Trainer::new(Adam::new(1e-3_f32), CrossEntropy).epochs(20);
+    /// # let _ = trainer;
+    /// ```
     #[must_use]
     pub fn new(optimizer: Opt, loss: L) -> Self {
         Self {
@@ -228,6 +307,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// The number of passes over the training set.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError).epochs(3).fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs.len(), 3);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
@@ -235,6 +327,20 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// Minibatches of `size` samples (1 is online learning).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// // 20 samples in batches of 8: steps of 8, 8 and 4 samples
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError).batch_size(8).epochs(1).fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs.len(), 1);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn batch_size(mut self, size: usize) -> Self {
         self.batching = if size <= 1 {
@@ -246,6 +352,22 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// Online, minibatch or full-batch updates.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.5), SquaredError)
+    ///     .batching(Batching::FullBatch)
+    ///     .epochs(200)
+    ///     .fit(&mut net, &data)?;
+    /// assert!(history.last().unwrap().train_loss < 1e-6);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn batching(mut self, batching: Batching) -> Self {
         self.batching = batching;
@@ -254,6 +376,21 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
 
     /// The seed for shuffling and for splitting off validation data: the
     /// same seed gives the same training, bit for bit.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let mut other = Line::zeros();
+    /// Trainer::new(Sgd::new(0.1), SquaredError).seed(5).fit(&mut net, &data)?;
+    /// Trainer::new(Sgd::new(0.1), SquaredError).seed(5).fit(&mut other, &data)?;
+    /// assert_eq!(net.out.weight[0].to_bits(), other.out.weight[0].to_bits());
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -261,6 +398,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// Whether to shuffle the training set every epoch (on by default).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError).shuffle(false).fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs.len(), 10);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn shuffle(mut self, shuffle: bool) -> Self {
         self.shuffle = shuffle;
@@ -269,6 +419,25 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
 
     /// A learning-rate schedule, asked at the start of every epoch; it
     /// overrides the optimizer's own rate.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// use staticnet::schedule::InverseTimeDecay;
+    ///
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError)
+    ///     .epochs(3)
+    ///     .schedule(InverseTimeDecay::new(0.1, 1.0))
+    ///     .fit(&mut net, &data)?;
+    /// let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate).collect();
+    /// assert_eq!(rates, [0.1, 0.05, 0.1 / 3.0]);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn schedule(mut self, schedule: impl Schedule + 'static) -> Self {
         self.schedule = Some(Box::new(schedule));
@@ -278,6 +447,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     /// Splits this fraction off the training set (stratified when it has
     /// labels) for validation, when [`fit`](Self::fit) is given no
     /// validation set.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError).validation_split(0.25).fit(&mut net, &data)?;
+    /// assert!(history.epochs.iter().all(|e| e.validation_loss.is_some()));
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn validation_split(mut self, fraction: f64) -> Self {
         self.validation_split = Some(fraction);
@@ -287,6 +469,22 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     /// Stops when the validation loss (the training loss without validation
     /// data) has not improved for `patience` epochs, and restores the
     /// weights of the best epoch.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError)
+    ///     .epochs(10_000)
+    ///     .early_stopping(3)
+    ///     .fit(&mut net, &data)?;
+    /// assert!(history.stopped_early);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn early_stopping(mut self, patience: usize) -> Self {
         self.patience = Some(patience);
@@ -294,6 +492,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// Clips gradients before every step.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError).clip(Clip::GlobalNorm(1.0)).fit(&mut net, &data)?;
+    /// assert!(history.last().unwrap().train_loss.is_finite());
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn clip(mut self, clip: Clip) -> Self {
         self.clip = Some(clip);
@@ -301,6 +512,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// How much to print.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// // one line per epoch on standard error
+    /// Trainer::new(Sgd::new(0.1), SquaredError).epochs(2).progress(Progress::Lines).fit(&mut net, &data)?;
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
@@ -309,6 +533,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
 
     /// Whether to evaluate accuracy on the training set after each epoch
     /// (a forward pass over it; on by default).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let history = Trainer::new(Sgd::new(0.1), SquaredError).train_metrics(false).fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs[0].train_accuracy, None);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn train_metrics(mut self, on: bool) -> Self {
         self.train_metrics = on;
@@ -316,6 +553,19 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     }
 
     /// The optimizer, with its state.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// # let mut net = Line::zeros();
+    /// let trainer = Trainer::new(Adam::new(0.001_f64), SquaredError);
+    /// assert_eq!(trainer.optimizer().learning_rate, 0.001);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
     #[must_use]
     pub fn optimizer(&self) -> &Opt {
         &self.optimizer
