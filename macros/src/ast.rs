@@ -21,7 +21,13 @@ pub struct Declaration {
 
 /// One line of the body: `input: SIZE` or `[name:] kind(args) [-> activation]`.
 pub enum Entry {
-    Input { keyword: Ident, size: Size },
+    /// `input: N`, or `input: [C, L]` / `input: [C, H, W]` (then `bracket`
+    /// is the span of the brackets).
+    Input {
+        keyword: Ident,
+        sizes: Vec<Size>,
+        bracket: Option<Span>,
+    },
     Layer(Layer),
 }
 
@@ -37,6 +43,8 @@ pub struct Layer {
 /// validation to reject or interpret).
 pub enum Arg {
     Size(Size),
+    /// `(A, B)`: a kernel or stride per axis.
+    Pair(Size, Size, Span),
     Arrow {
         input: Size,
         output: Size,
@@ -127,10 +135,21 @@ impl Parse for Entry {
             // `input: SIZE`, unless a layer follows (then it is a layer named
             // `input`, which validation rejects with a clear message)
             if first == "input" && !(input.peek(Ident) && input.peek2(syn::token::Paren)) {
+                if input.peek(syn::token::Bracket) {
+                    let content;
+                    let bracket = syn::bracketed!(content in input);
+                    let sizes = content.parse_terminated(Size::parse, Token![,])?;
+                    return Ok(Entry::Input {
+                        keyword: first,
+                        sizes: sizes.into_iter().collect(),
+                        bracket: Some(bracket.span.join()),
+                    });
+                }
                 let size = input.parse()?;
                 return Ok(Entry::Input {
                     keyword: first,
-                    size,
+                    sizes: vec![size],
+                    bracket: None,
                 });
             }
             let kind: Ident = input.parse()?;
@@ -141,15 +160,22 @@ impl Parse for Entry {
 }
 
 fn parse_layer(name: Option<Ident>, kind: Ident, input: ParseStream) -> syn::Result<Layer> {
-    if !input.peek(syn::token::Paren) {
+    // `flatten` and `global_avg_pool` take no arguments and may omit `()`
+    let (args, args_span) = if input.peek(syn::token::Paren) {
+        let content;
+        let paren = parenthesized!(content in input);
+        (
+            content.parse_terminated(Arg::parse, Token![,])?,
+            paren.span.join(),
+        )
+    } else if input.is_empty() || input.peek(Token![,]) || input.peek(Token![->]) {
+        (Punctuated::new(), kind.span())
+    } else {
         return Err(syn::Error::new(
             kind.span(),
             format!("expected `(` after the layer kind `{kind}`, as in `{kind}(16)`"),
         ));
-    }
-    let content;
-    let paren = parenthesized!(content in input);
-    let args = content.parse_terminated(Arg::parse, Token![,])?;
+    };
     let activation = if input.peek(Token![->]) {
         input.parse::<Token![->]>()?;
         Some(input.parse()?)
@@ -160,7 +186,7 @@ fn parse_layer(name: Option<Ident>, kind: Ident, input: ParseStream) -> syn::Res
         name,
         kind,
         args,
-        args_span: paren.span.join(),
+        args_span,
         activation,
     })
 }
@@ -175,6 +201,18 @@ impl Parse for Arg {
                 value.extend(Some(input.parse::<proc_macro2::TokenTree>()?));
             }
             return Ok(Arg::Keyword { key, value });
+        }
+        if input.peek(syn::token::Paren) {
+            let content;
+            let paren = parenthesized!(content in input);
+            let a: Size = content.parse()?;
+            content.parse::<Token![,]>()?;
+            let b: Size = content.parse()?;
+            let _ = content.parse::<Option<Token![,]>>()?;
+            if !content.is_empty() {
+                return Err(content.error("expected two sizes, as in `(3, 3)`"));
+            }
+            return Ok(Arg::Pair(a, b, paren.span.join()));
         }
         let first: Size = input.parse()?;
         if input.peek(Token![=>]) {

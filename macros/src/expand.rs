@@ -6,7 +6,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::validate::{CheckedLayer, Dim, Network};
+use crate::spatial::Geom;
+use crate::validate::{CheckedLayer, Dim, Network, Op};
 
 /// Layers with more scalars than this keep their matrices on the heap; the
 /// same number as `staticnet::layers::HEAP_THRESHOLD`, which the macro uses
@@ -21,16 +22,27 @@ pub fn expand(net: &Network) -> TokenStream {
         ident,
         scalar: t,
         input,
+        input_shape,
         input_span,
-        layers,
+        layers: all_layers,
         assertions,
     } = net;
+    // flatten only changes the shape: it has no field, no trace and no code
+    let layers: Vec<&CheckedLayer> = all_layers
+        .iter()
+        .filter(|l| !matches!(l.op, Op::Flatten))
+        .collect();
+    let params: Vec<&CheckedLayer> = layers
+        .iter()
+        .copied()
+        .filter(|l| matches!(l.op, Op::Dense | Op::Conv(_)))
+        .collect();
     // "method defined here" notes then point at the size the argument must
     // have: the input size for `forward`, the last layer's size for `gradients`
     let forward_fn = quote::format_ident!("forward", span = *input_span);
     let gradients_fn = quote::format_ident!(
         "gradients",
-        span = layers.last().map_or(*input_span, |l| l.output_span)
+        span = all_layers.last().map_or(*input_span, |l| l.output_span)
     );
     let name_text = ident.to_string();
     let grads = format_ident!("{}Gradients", ident);
@@ -41,42 +53,195 @@ pub fn expand(net: &Network) -> TokenStream {
     let last = layers.last();
     let n_out = last.map_or_else(|| n_in.clone(), |l| l.output.arg());
     let n_out_value = last.map_or_else(|| n_in_value.clone(), |l| l.output.value());
+    let input_dims = input_shape.dims();
 
-    let fields: Vec<_> = layers.iter().map(|l| &l.field).collect();
-    let names: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
-    let types: Vec<_> = layers.iter().map(|l| layer_type(l, t)).collect();
-    let field_docs: Vec<_> = layers.iter().map(layer_doc).collect();
-    let outs: Vec<_> = layers.iter().map(|l| l.output.arg()).collect();
-    let out_values: Vec<_> = layers.iter().map(|l| l.output.value()).collect();
-    let weight_inits: Vec<_> = layers
+    // geometry constants of convolutions and pools, one per layer
+    let geometry_name = |l: &CheckedLayer| {
+        let index = all_layers
+            .iter()
+            .position(|x| std::ptr::eq(x, l))
+            .unwrap_or(0);
+        format_ident!("__GEOMETRY_{}", index + 1)
+    };
+    let geometries: Vec<TokenStream> = layers
         .iter()
-        .map(|l| {
-            l.weight_init.clone().unwrap_or_else(|| {
-                let act = &l.activation.ty;
-                quote!(#rt::Init::default_for(<#act as #rt::Activation>::KIND))
+        .filter_map(|l| {
+            let g = match &l.op {
+                Op::Conv(g) | Op::Pool { geom: g, .. } => g,
+                _ => return None,
+            };
+            let name = geometry_name(l);
+            let Geom {
+                cin,
+                h,
+                w,
+                cout,
+                kh,
+                kw,
+                sh,
+                sw,
+                ph,
+                pw,
+                ..
+            } = *g;
+            let message = format!("the geometry of layer `{}` does not work out", l.name);
+            Some(quote! {
+                const #name: #rt::Geometry2d = match #rt::Geometry2d::new(
+                    #cin, #h, #w, #cout, (#kh, #kw), (#sh, #sw), (#ph, #pw),
+                ) {
+                    ::core::option::Option::Some(__g) => __g,
+                    ::core::option::Option::None => ::core::panic!(#message),
+                };
             })
         })
         .collect();
-    let bias_inits: Vec<_> = layers
+
+    // the operation of each layer, for one sample and for a batch
+    let z_of = |l: &CheckedLayer, a: &TokenStream, batch: bool| -> TokenStream {
+        let f = &l.field;
+        let (i, o) = (l.input.arg(), l.output.arg());
+        let g = geometry_name(l);
+        let method = if batch {
+            quote!(forward_batch)
+        } else {
+            quote!(forward)
+        };
+        match &l.op {
+            Op::Dense | Op::Flatten => quote!(self.#f.#method(#a)),
+            Op::Conv(_) => quote!(self.#f.#method::<#i, #o>(&Self::#g, #a)),
+            Op::Pool { max, .. } => {
+                let pool = if *max {
+                    quote!(#rt::MaxPool2d)
+                } else {
+                    quote!(#rt::AvgPool2d)
+                };
+                quote!(#pool.#method::<#t, #i, #o>(&Self::#g, #a))
+            }
+        }
+    };
+    let accumulate_of = |l: &CheckedLayer, a: &TokenStream, batch: bool| -> TokenStream {
+        let f = &l.field;
+        let (i, o) = (l.input.arg(), l.output.arg());
+        let g = geometry_name(l);
+        let method = if batch {
+            quote!(accumulate_batch_gradients)
+        } else {
+            quote!(accumulate_gradients)
+        };
+        match &l.op {
+            Op::Dense => quote!(#rt::Dense::#method(&#a, &__delta, &mut gradients.#f);),
+            Op::Conv(_) => {
+                quote!(#rt::Conv2d::#method::<#i, #o>(&Self::#g, &#a, &__delta, &mut gradients.#f);)
+            }
+            Op::Pool { .. } | Op::Flatten => quote!(),
+        }
+    };
+    let backprop_of = |l: &CheckedLayer, a: &TokenStream, batch: bool| -> TokenStream {
+        let f = &l.field;
+        let (i, o) = (l.input.arg(), l.output.arg());
+        let g = geometry_name(l);
+        let method = if batch {
+            quote!(backpropagate_batch)
+        } else {
+            quote!(backpropagate)
+        };
+        match &l.op {
+            Op::Dense | Op::Flatten => quote!(self.#f.#method(&__delta)),
+            Op::Conv(_) => quote!(self.#f.#method::<#i, #o>(&Self::#g, &__delta)),
+            Op::Pool { max, .. } => {
+                let pool = if *max {
+                    quote!(#rt::MaxPool2d)
+                } else {
+                    quote!(#rt::AvgPool2d)
+                };
+                quote!(#pool.#method::<#t, #i, #o>(&Self::#g, &#a, &__delta))
+            }
+        }
+    };
+
+    let fields: Vec<_> = params.iter().map(|l| &l.field).collect();
+    let names: Vec<_> = params.iter().map(|l| l.name.as_str()).collect();
+    let types: Vec<_> = params.iter().map(|l| layer_type(l, t)).collect();
+    let field_docs: Vec<_> = params.iter().map(|l| layer_doc(l)).collect();
+    let trace_fields: Vec<_> = layers.iter().map(|l| &l.field).collect();
+    let trace_docs: Vec<_> = layers.iter().map(|l| layer_doc(l)).collect();
+    let outs: Vec<_> = layers.iter().map(|l| l.output.arg()).collect();
+    let initializers: Vec<TokenStream> = params
         .iter()
         .map(|l| {
-            l.bias_init
+            let f = &l.field;
+            let weight = l.weight_init.clone().unwrap_or_else(|| {
+                let act = &l.activation.ty;
+                quote!(#rt::Init::default_for(<#act as #rt::Activation>::KIND))
+            });
+            let bias = l
+                .bias_init
                 .clone()
-                .unwrap_or_else(|| quote!(#rt::Init::Zeros))
+                .unwrap_or_else(|| quote!(#rt::Init::Zeros));
+            match &l.op {
+                Op::Conv(_) => {
+                    let g = geometry_name(l);
+                    quote!(__net.#f.initialize(&Self::#g, #weight, #bias, rng);)
+                }
+                _ => quote!(__net.#f.initialize(#weight, #bias, rng);),
+            }
         })
         .collect();
-    let act_texts: Vec<_> = layers.iter().map(|l| l.activation.text.as_str()).collect();
-    let kinds: Vec<_> = layers.iter().map(|l| l.kind).collect();
+    let zeros: Vec<TokenStream> = params
+        .iter()
+        .map(|l| match l.op {
+            Op::Conv(_) => quote!(#rt::Conv2d::zeros()),
+            _ => quote!(#rt::Dense::zeros()),
+        })
+        .collect();
+    let summary_rows: Vec<TokenStream> = all_layers
+        .iter()
+        .map(|l| {
+            let (name, kind, act) = (l.name.as_str(), l.kind, l.activation.text.as_str());
+            let act = if matches!(l.op, Op::Flatten) { "" } else { act };
+            let dims = l.output_shape.dims();
+            let parameters = match l.op {
+                Op::Dense | Op::Conv(_) => {
+                    let ty = layer_type(l, t);
+                    quote!(<#ty>::PARAMETERS)
+                }
+                _ => quote!(0),
+            };
+            let multiply_adds = match l.op {
+                Op::Dense => {
+                    let (i, o) = (l.input.value(), l.output.value());
+                    quote!(#i * #o)
+                }
+                Op::Conv(_) => {
+                    let g = geometry_name(l);
+                    quote!(Self::#g.multiply_adds())
+                }
+                _ => quote!(0),
+            };
+            quote! {
+                #rt::LayerSummary {
+                    name: #name,
+                    kind: #kind,
+                    activation: #act,
+                    output: &[#(#dims),*],
+                    parameters: #parameters,
+                    multiply_adds: #multiply_adds,
+                }
+            }
+        })
+        .collect();
     let scalar_text = quote!(#t).to_string().replace(' ', "");
 
     // forward passes
-    let forward = chain(layers, quote!(x), |l, a| {
-        let (f, act) = (&l.field, &l.activation.value);
-        quote!(#rt::Activation::apply(&#act, &self.#f.forward(#a)))
+    let forward = chain(&layers, quote!(x), |l, a| {
+        let act = &l.activation.value;
+        let z = z_of(l, &a, false);
+        quote!(#rt::Activation::apply(&#act, &#z))
     });
-    let forward_batch = chain(layers, quote!(x), |l, a| {
-        let (f, act) = (&l.field, &l.activation.value);
-        quote!(#rt::Activation::apply_batch(&#act, &self.#f.forward_batch(#a)))
+    let forward_batch = chain(&layers, quote!(x), |l, a| {
+        let act = &l.activation.value;
+        let z = z_of(l, &a, true);
+        quote!(#rt::Activation::apply_batch(&#act, &#z))
     });
     let trace_locals: Vec<_> = layers
         .iter()
@@ -90,16 +255,18 @@ pub fn expand(net: &Network) -> TokenStream {
         .zip(&trace_locals)
         .zip(&trace_inputs)
         .map(|((l, v), a)| {
-            let (f, act) = (&l.field, &l.activation.value);
+            let act = &l.activation.value;
+            let z = z_of(l, a, false);
             quote! {
-                let __z = self.#f.forward(#a);
+                let __z = #z;
                 let #v = #rt::LayerTrace { a: #rt::Activation::apply(&#act, &__z), z: __z };
             }
         });
     let batch_trace_steps = layers.iter().zip(&trace_locals).zip(&trace_inputs).map(|((l, v), a)| {
-        let (f, act) = (&l.field, &l.activation.value);
+        let act = &l.activation.value;
+        let z = z_of(l, a, true);
         quote! {
-            let __z = self.#f.forward_batch(#a);
+            let __z = #z;
             let #v = #rt::BatchLayerTrace { a: #rt::Activation::apply_batch(&#act, &__z), z: __z };
         }
     });
@@ -114,34 +281,21 @@ pub fn expand(net: &Network) -> TokenStream {
     let backward_steps = |batch: bool| -> TokenStream {
         let mut steps = TokenStream::new();
         for (i, l) in layers.iter().enumerate().rev() {
-            let f = &l.field;
             let a = &layer_inputs[i];
-            let (accumulate, backprop, act_backprop) = if batch {
-                (
-                    quote!(accumulate_batch_gradients),
-                    quote!(backpropagate_batch),
-                    quote!(backprop_batch),
-                )
-            } else {
-                (
-                    quote!(accumulate_gradients),
-                    quote!(backpropagate),
-                    quote!(backprop),
-                )
-            };
-            steps.extend(quote!(#rt::Dense::#accumulate(&#a, &__delta, &mut gradients.#f);));
+            steps.extend(accumulate_of(l, a, batch));
             if i > 0 {
                 let prev = &layers[i - 1];
                 let (pf, pact) = (&prev.field, &prev.activation.value);
+                let back = backprop_of(l, a, batch);
                 if batch {
                     steps.extend(quote! {
-                        let mut __delta = self.#f.#backprop(&__delta);
-                        #rt::Activation::#act_backprop(&#pact, &trace.#pf.z, &trace.#pf.a, &mut __delta);
+                        let mut __delta = #back;
+                        #rt::Activation::backprop_batch(&#pact, &trace.#pf.z, &trace.#pf.a, &mut __delta);
                     });
                 } else {
                     steps.extend(quote! {
-                        let __delta = #rt::Activation::#act_backprop(
-                            &#pact, &trace.#pf.z, &trace.#pf.a, &self.#f.#backprop(&__delta),
+                        let __delta = #rt::Activation::backprop(
+                            &#pact, &trace.#pf.z, &trace.#pf.a, &#back,
                         );
                     });
                 }
@@ -151,7 +305,12 @@ pub fn expand(net: &Network) -> TokenStream {
     };
     let backward_single = backward_steps(false);
     let backward_batch = backward_steps(true);
-    let first = &layers.first().map(|l| l.field.clone());
+    let first_back = layers
+        .first()
+        .map(|l| backprop_of(l, &quote!(trace.input), false));
+    let first_back_batch = layers
+        .first()
+        .map(|l| backprop_of(l, &quote!(trace.input), true));
     let first_out = layers.first().map(|l| l.output.arg());
     let (last_field, last_act) = match last {
         Some(l) => (l.field.clone(), l.activation.value.clone()),
@@ -201,12 +360,15 @@ pub fn expand(net: &Network) -> TokenStream {
     let body = if layers.is_empty() {
         quote!()
     } else {
-        let first = first.as_ref().expect("at least one layer");
+        let first_back = first_back.expect("at least one layer");
+        let first_back_batch = first_back_batch.expect("at least one layer");
         let first_out = first_out.expect("at least one layer");
         quote! {
             // the wiring grows with the declaration, one statement per layer
             #[allow(dead_code, clippy::too_many_lines)]
             impl #ident {
+                #(#geometries)*
+
                 /// The number of inputs.
                 pub const INPUT: usize = #n_in_value;
                 /// The number of outputs.
@@ -217,20 +379,12 @@ pub fn expand(net: &Network) -> TokenStream {
                 /// A table of the layers with their output shapes and parameter
                 /// counts, as [`summary`](Self::summary) returns it.
                 pub const SUMMARY: #rt::Summary = #rt::Summary {
-                        name: #name_text,
-                        scalar: #scalar_text,
-                        scalar_bytes: #rt::size_of::<#t>(),
-                        input: &[#n_in_value],
-                        layers: &[#(
-                            #rt::LayerSummary {
-                                name: #names,
-                                kind: #kinds,
-                                activation: #act_texts,
-                                output: &[#out_values],
-                                parameters: <#types>::PARAMETERS,
-                            }
-                        ),*],
-                    };
+                    name: #name_text,
+                    scalar: #scalar_text,
+                    scalar_bytes: #rt::size_of::<#t>(),
+                    input: &[#(#input_dims),*],
+                    layers: &[#(#summary_rows),*],
+                };
 
                 /// A table of the layers with their output shapes and parameter
                 /// counts; print it with `{}`.
@@ -242,7 +396,7 @@ pub fn expand(net: &Network) -> TokenStream {
                 /// A network whose parameters are all zero.
                 #[must_use]
                 pub fn zeros() -> Self {
-                    Self { #(#fields: #rt::Dense::zeros()),* }
+                    Self { #(#fields: #zeros),* }
                 }
 
                 /// A network initialized from `rng`, layers in declaration order:
@@ -252,9 +406,7 @@ pub fn expand(net: &Network) -> TokenStream {
                 #[must_use]
                 pub fn from_rng<R: #rt::Rng + ?::core::marker::Sized>(rng: &mut R) -> Self {
                     let mut __net = Self::zeros();
-                    #(
-                        __net.#fields.initialize(#weight_inits, #bias_inits, rng);
-                    )*
+                    #(#initializers)*
                     __net
                 }
 
@@ -286,7 +438,7 @@ pub fn expand(net: &Network) -> TokenStream {
                 #[must_use]
                 pub fn forward_trace(&self, x: &#rt::SVector<#t, #n_in>) -> #trace {
                     #(#trace_steps)*
-                    #trace { input: *x, #(#fields: #trace_locals),* }
+                    #trace { input: *x, #(#trace_fields: #trace_locals),* }
                 }
 
                 /// The forward pass for a batch, recording every layer's
@@ -298,7 +450,7 @@ pub fn expand(net: &Network) -> TokenStream {
                     x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
                 ) -> #batch_trace {
                     #(#batch_trace_steps)*
-                    #batch_trace { input: x.clone(), #(#fields: #trace_locals),* }
+                    #batch_trace { input: x.clone(), #(#trace_fields: #trace_locals),* }
                 }
 
                 /// Backpropagation for one sample: given the trace of the forward
@@ -312,7 +464,7 @@ pub fn expand(net: &Network) -> TokenStream {
                     gradients: &mut #grads,
                 ) -> #rt::SVector<#t, #n_in> {
                     let __delta = self.__backward(trace, delta, gradients);
-                    self.#first.backpropagate(&__delta)
+                    #first_back
                 }
 
                 fn __backward(
@@ -344,7 +496,7 @@ pub fn expand(net: &Network) -> TokenStream {
                     gradients: &mut #grads,
                 ) -> #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn> {
                     let __delta = self.__backward_batch(trace, delta, gradients);
-                    self.#first.backpropagate_batch(&__delta)
+                    #first_back_batch
                 }
 
                 fn __backward_batch(
@@ -517,8 +669,8 @@ pub fn expand(net: &Network) -> TokenStream {
             #[doc = #input_doc]
             pub input: #rt::SVector<#t, #n_in>,
             #(
-                #[doc = #field_docs]
-                pub #fields: #rt::LayerTrace<#t, #outs>,
+                #[doc = #trace_docs]
+                pub #trace_fields: #rt::LayerTrace<#t, #outs>,
             )*
         }
 
@@ -529,8 +681,8 @@ pub fn expand(net: &Network) -> TokenStream {
             #[doc = #input_doc]
             pub input: #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
             #(
-                #[doc = #field_docs]
-                pub #fields: #rt::BatchLayerTrace<#t, #outs>,
+                #[doc = #trace_docs]
+                pub #trace_fields: #rt::BatchLayerTrace<#t, #outs>,
             )*
         }
 
@@ -542,7 +694,7 @@ pub fn expand(net: &Network) -> TokenStream {
 
 /// `f_n(... f_1(x))`, each step built by `step(layer, input)`.
 fn chain(
-    layers: &[CheckedLayer],
+    layers: &[&CheckedLayer],
     x: TokenStream,
     step: impl Fn(&CheckedLayer, TokenStream) -> TokenStream,
 ) -> TokenStream {
@@ -560,33 +712,57 @@ fn chain(
     body
 }
 
-fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
-    let (n_in, n_out) = (l.input.arg(), l.output.arg());
-    let (v_in, v_out) = (l.input.value(), l.output.value());
-    let storage = match (&l.input, &l.output) {
-        (Dim::Known(i), Dim::Known(o)) => {
-            if i * o + o > HEAP_THRESHOLD {
-                quote!(::staticnet::__private::Heap)
-            } else {
-                quote!(::staticnet::__private::Inline)
-            }
-        }
-        _ => quote! {
+/// The storage for a layer of `scalars` parameters: heap above the threshold.
+fn storage(scalars: Option<usize>, symbolic: TokenStream) -> TokenStream {
+    match scalars {
+        Some(n) if n > HEAP_THRESHOLD => quote!(::staticnet::__private::Heap),
+        Some(_) => quote!(::staticnet::__private::Inline),
+        None => quote! {
             <::staticnet::__private::Select<
-                { #v_in * #v_out + #v_out > ::staticnet::layers::HEAP_THRESHOLD }
+                { #symbolic > ::staticnet::layers::HEAP_THRESHOLD }
             > as ::staticnet::__private::Choose>::Storage
         },
-    };
-    quote!(::staticnet::__private::Dense<#t, #n_in, #n_out, #storage>)
+    }
+}
+
+fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
+    match &l.op {
+        Op::Conv(g) => {
+            let (cout, klen) = (g.cout, g.kernel_len());
+            let storage = storage(Some(cout * klen + cout), quote!(0));
+            quote!(::staticnet::__private::Conv2d<#t, #cout, #klen, #storage>)
+        }
+        _ => {
+            let (n_in, n_out) = (l.input.arg(), l.output.arg());
+            let (v_in, v_out) = (l.input.value(), l.output.value());
+            let known = match (&l.input, &l.output) {
+                (Dim::Known(i), Dim::Known(o)) => Some(i * o + o),
+                _ => None,
+            };
+            let storage = storage(known, quote!(#v_in * #v_out + #v_out));
+            quote!(::staticnet::__private::Dense<#t, #n_in, #n_out, #storage>)
+        }
+    }
 }
 
 fn layer_doc(l: &CheckedLayer) -> String {
-    format!(
-        "Layer `{}`: {} `{}` → `{}`, then `{}`.",
-        l.name,
-        l.kind,
-        l.input.text(),
-        l.output.text(),
-        l.activation.text
-    )
+    let shape = l.output_shape.text();
+    match &l.op {
+        Op::Dense => format!(
+            "Layer `{}`: dense `{}` → `{}`, then `{}`.",
+            l.name,
+            l.input.text(),
+            l.output.text(),
+            l.activation.text
+        ),
+        Op::Conv(g) => format!(
+            "Layer `{}`: {} with {} filters of {}×{}×{}, stride ({}, {}), padding ({}, {}), output `{shape}`, then `{}`.",
+            l.name, l.kind, g.cout, g.cin, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, l.activation.text
+        ),
+        Op::Pool { geom: g, .. } => format!(
+            "Layer `{}`: {} over {}×{} windows, stride ({}, {}), output `{shape}`, then `{}`.",
+            l.name, l.kind, g.kh, g.kw, g.sh, g.sw, l.activation.text
+        ),
+        Op::Flatten => format!("Layer `{}`: flatten to `{shape}`.", l.name),
+    }
 }

@@ -8,6 +8,7 @@
 mod ast;
 mod expand;
 mod fallback;
+mod spatial;
 mod suggest;
 mod validate;
 

@@ -11,10 +11,19 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::{Ident, Type};
 
 use crate::ast::{ActivationCall, Arg, Declaration, Entry, Layer, Size};
+use crate::spatial::{self, Geom, Shape};
 use crate::suggest::did_you_mean;
 
 /// The layer kinds the macro knows.
-const LAYER_KINDS: &[&str] = &["dense"];
+const LAYER_KINDS: &[&str] = &[
+    "dense",
+    "conv2d",
+    "conv1d",
+    "max_pool",
+    "avg_pool",
+    "global_avg_pool",
+    "flatten",
+];
 
 /// Activations: DSL name, runtime type, default arguments.
 const ACTIVATIONS: &[(&str, &str, Option<f64>)] = &[
@@ -82,12 +91,29 @@ pub struct Activation {
     pub text: String,
 }
 
+/// What a layer computes.
+pub enum Op {
+    Dense,
+    Conv(Geom),
+    Pool {
+        max: bool,
+        geom: Geom,
+    },
+    /// A change of shape only: no parameters, no computation.
+    Flatten,
+}
+
 pub struct CheckedLayer {
     pub field: Ident,
     pub name: String,
     pub kind: &'static str,
+    pub op: Op,
+    /// The flat length of one input sample.
     pub input: Dim,
+    /// The flat length of one output sample.
     pub output: Dim,
+    /// The output's shape, for the summary.
+    pub output_shape: Shape,
     pub activation: Activation,
     /// Where the output size is written.
     pub output_span: Span,
@@ -103,6 +129,8 @@ pub struct Network {
     pub ident: Ident,
     pub scalar: Type,
     pub input: Dim,
+    /// The input's shape, for the summary.
+    pub input_shape: Shape,
     /// Where the input size is written.
     pub input_span: Span,
     pub layers: Vec<CheckedLayer>,
@@ -112,10 +140,10 @@ pub struct Network {
 
 /// Collects errors so that all of them are reported together.
 #[derive(Default)]
-struct Errors(Vec<syn::Error>);
+pub struct Errors(Vec<syn::Error>);
 
 impl Errors {
-    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+    pub fn push(&mut self, span: Span, message: impl std::fmt::Display) {
         self.0.push(syn::Error::new(span, message));
     }
 }
@@ -126,12 +154,16 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
     let mut assertions = Vec::new();
 
     // input: must be the first entry, exactly once
-    let mut input: Option<(Dim, Span)> = None;
+    let mut input: Option<(Shape, Span)> = None;
     let mut layers_seen = 0usize;
     let mut layer_decls: Vec<&Layer> = Vec::new();
     for entry in &decl.entries {
         match entry {
-            Entry::Input { keyword, size } => {
+            Entry::Input {
+                keyword,
+                sizes,
+                bracket,
+            } => {
                 if input.is_some() {
                     errors.push(
                         keyword.span(),
@@ -142,15 +174,9 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
                 if layers_seen > 0 {
                     errors.push(keyword.span(), "`input` must come first, before the layers");
                 }
-                let dim = size_dim(
-                    size,
-                    "input size",
-                    &net_name,
-                    "input",
-                    &mut errors,
-                    &mut assertions,
-                );
-                input = Some((dim, size.span()));
+                let span = bracket.unwrap_or_else(|| sizes[0].span());
+                let shape = input_shape(sizes, span, &net_name, &mut errors, &mut assertions);
+                input = Some((shape, span));
             }
             Entry::Layer(layer) => {
                 layers_seen += 1;
@@ -158,8 +184,8 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
             }
         }
     }
-    let (input_dim, input_span) = match input {
-        Some((dim, span)) => (dim, span),
+    let (input_shape, input_span) = match input {
+        Some((shape, span)) => (shape, span),
         None => {
             let span = layer_decls
                 .first()
@@ -168,9 +194,10 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
                 span,
                 "missing `input: N`: the first entry of a network gives its input size",
             );
-            (Dim::Known(1), span)
+            (Shape::Vector(Dim::Known(1)), span)
         }
     };
+    let input_dim = input_shape.len();
     if layer_decls.is_empty() {
         errors.push(
             decl.close,
@@ -181,9 +208,9 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
     // names: declared or by position, unique, not `input`
     let mut names: Vec<(String, Span)> = Vec::new();
     let mut layers = Vec::new();
-    let mut previous = input_dim.clone();
+    let mut previous = input_shape.clone();
     let mut previous_name = String::from("input");
-    let mut chain = vec![format!("input {}", input_dim.text())];
+    let mut chain = vec![format!("input {}", input_shape.text())];
     for (index, layer) in layer_decls.iter().enumerate() {
         let position = index + 1;
         let (name, name_span) = match &layer.name {
@@ -235,41 +262,147 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
         };
 
         let output_span = dense_output_span(layer);
-        let DenseArgs {
-            declared_in,
-            output,
-            written,
-            weight_init,
-            bias_init,
-        } = dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
-        if let Some((declared, span)) = declared_in {
-            check_input(
-                &declared,
-                span,
-                &previous,
-                &previous_name,
-                index == 0,
-                &chain,
-                &net_name,
-                &name,
-                &mut errors,
-                &mut assertions,
-            );
+        let producer = if index == 0 {
+            "the input is".to_string()
+        } else {
+            format!("`{previous_name}` produces")
+        };
+        // the activation is checked after the layer's arguments, so errors
+        // come in the order they are written
+        let activation_of = |errors: &mut Errors| activation(layer.activation.as_ref(), errors);
+        let mut push = |op: Op,
+                        output: Shape,
+                        weight_init: Option<TokenStream>,
+                        bias_init: Option<TokenStream>,
+                        previous: &mut Shape,
+                        activation: Activation| {
+            layers.push(CheckedLayer {
+                field: field.clone(),
+                name: name.clone(),
+                kind,
+                op,
+                input: previous.len(),
+                output: output.len(),
+                output_shape: output.clone(),
+                activation,
+                output_span,
+                weight_init,
+                bias_init,
+            });
+            *previous = output;
+        };
+        match *kind {
+            "dense" => {
+                if let Shape::Spatial { .. } = previous {
+                    errors.push(
+                        layer.kind.span(),
+                        format!(
+                            "`dense` expects a vector, but {producer} {}\nhelp: add `flatten` before this layer",
+                            previous.described()
+                        ),
+                    );
+                }
+                let flat = previous.len();
+                let DenseArgs {
+                    declared_in,
+                    output,
+                    written,
+                    weight_init,
+                    bias_init,
+                } = dense_args(layer, &net_name, &name, &mut errors, &mut assertions);
+                if let Some((declared, span)) = declared_in {
+                    check_input(
+                        &declared,
+                        span,
+                        &flat,
+                        &previous_name,
+                        index == 0,
+                        &chain,
+                        &net_name,
+                        &name,
+                        &mut errors,
+                        &mut assertions,
+                    );
+                }
+                chain.push(format!("{name} {written}"));
+                let activation = activation_of(&mut errors);
+                push(
+                    Op::Dense,
+                    Shape::Vector(output),
+                    weight_init,
+                    bias_init,
+                    &mut previous,
+                    activation,
+                );
+            }
+            "conv2d" | "conv1d" => {
+                let rank = if *kind == "conv2d" { 2 } else { 1 };
+                let mut init = |key: &Ident, value: &TokenStream, errors: &mut Errors| {
+                    initializer(key, value, errors)
+                };
+                let conv = spatial::conv(layer, rank, &previous, &producer, &mut init, &mut errors);
+                let activation = activation_of(&mut errors);
+                match conv {
+                    Some(conv) => {
+                        chain.push(format!("{name} {}", conv.output.text()));
+                        push(
+                            Op::Conv(conv.geom),
+                            conv.output,
+                            conv.weight_init,
+                            conv.bias_init,
+                            &mut previous,
+                            activation,
+                        );
+                    }
+                    None => chain.push(format!("{name} ?")),
+                }
+            }
+            "max_pool" | "avg_pool" | "global_avg_pool" => {
+                let global = *kind == "global_avg_pool";
+                let pool =
+                    spatial::pool(layer, &previous, &previous, &producer, global, &mut errors);
+                let activation = activation_of(&mut errors);
+                match pool {
+                    Some((geom, output)) => {
+                        chain.push(format!("{name} {}", output.text()));
+                        let max = *kind == "max_pool";
+                        push(
+                            Op::Pool { max, geom },
+                            output,
+                            None,
+                            None,
+                            &mut previous,
+                            activation,
+                        );
+                    }
+                    None => chain.push(format!("{name} ?")),
+                }
+            }
+            _ => {
+                // flatten
+                if let Some(arg) = layer.args.first() {
+                    errors.push(arg_span(arg), "`flatten` takes no arguments");
+                }
+                if let Some(call) = &layer.activation {
+                    errors.push(call.name.span(), "`flatten` only changes the shape; put the activation on the layer before it");
+                }
+                match previous {
+                    Shape::Vector(_) => errors.push(
+                        layer.kind.span(),
+                        format!(
+                            "`flatten` expects an image or a sequence, but {producer} {} already",
+                            previous.described()
+                        ),
+                    ),
+                    Shape::Spatial { .. } => {
+                        let flat = Shape::Vector(previous.len());
+                        chain.push(format!("{name} {}", flat.text()));
+                        let identity = make_activation("Identity", None, "identity".into());
+                        push(Op::Flatten, flat, None, None, &mut previous, identity);
+                    }
+                }
+            }
         }
-        let activation = activation(layer.activation.as_ref(), &mut errors);
-        chain.push(format!("{name} {}", written));
-        layers.push(CheckedLayer {
-            field,
-            name: name.clone(),
-            kind,
-            input: previous.clone(),
-            output: output.clone(),
-            activation,
-            output_span,
-            weight_init,
-            bias_init,
-        });
-        previous = output;
         previous_name = name;
     }
 
@@ -280,6 +413,7 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
         ident: decl.ident,
         scalar,
         input: input_dim,
+        input_shape,
         input_span,
         layers,
         assertions,
@@ -291,6 +425,73 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
     (network, error)
 }
 
+/// Where an argument is written.
+fn arg_span(arg: &Arg) -> Span {
+    match arg {
+        Arg::Size(s) | Arg::Arrow { output: s, .. } => s.span(),
+        Arg::Pair(_, _, span) => *span,
+        Arg::Keyword { key, .. } => key.span(),
+    }
+}
+
+/// `input: N`, `input: [C, L]` or `input: [C, H, W]`.
+fn input_shape(
+    sizes: &[Size],
+    span: Span,
+    net: &str,
+    errors: &mut Errors,
+    assertions: &mut Vec<TokenStream>,
+) -> Shape {
+    match sizes {
+        [size] => Shape::Vector(size_dim(
+            size,
+            "input size",
+            net,
+            "input",
+            errors,
+            assertions,
+        )),
+        [_, _] | [_, _, _] => {
+            let mut known = Vec::new();
+            for size in sizes {
+                match size {
+                    Size::Literal(lit) => match lit.base10_parse::<usize>() {
+                        Ok(0) => errors.push(lit.span(), "input size must be at least 1, found 0"),
+                        Ok(n) => known.push(n),
+                        Err(_) => errors.push(lit.span(), format!("input size `{lit}` is not a valid `usize`")),
+                    },
+                    other => errors.push(
+                        other.span(),
+                        "an image or sequence input's sizes must be integer literals: the macro computes every layer's shape from them",
+                    ),
+                }
+            }
+            match known.as_slice() {
+                [c, w] => Shape::Spatial {
+                    c: *c,
+                    h: 1,
+                    w: *w,
+                    rank: 1,
+                },
+                [c, h, w] => Shape::Spatial {
+                    c: *c,
+                    h: *h,
+                    w: *w,
+                    rank: 2,
+                },
+                _ => Shape::Vector(Dim::Known(1)),
+            }
+        }
+        _ => {
+            errors.push(
+                span,
+                "expected `input: N` (a vector), `input: [C, L]` (a sequence) or `input: [C, H, W]` (an image)",
+            );
+            Shape::Vector(Dim::Known(1))
+        }
+    }
+}
+
 /// The span of a dense layer's output size, or of its arguments.
 fn dense_output_span(layer: &Layer) -> Span {
     layer
@@ -298,6 +499,7 @@ fn dense_output_span(layer: &Layer) -> Span {
         .iter()
         .find_map(|arg| match arg {
             Arg::Size(size) | Arg::Arrow { output: size, .. } => Some(size.span()),
+            Arg::Pair(_, _, span) => Some(*span),
             Arg::Keyword { .. } => None,
         })
         .unwrap_or(layer.args_span)
@@ -408,6 +610,7 @@ fn dense_args(
         match arg {
             Arg::Size(size) => sizes.push((None, size)),
             Arg::Arrow { input, output } => sizes.push((Some(input), output)),
+            Arg::Pair(_, _, span) => errors.push(*span, format!("`dense` takes one size: {usage}")),
             Arg::Keyword { key, value } => {
                 let slot = if key == "init" {
                     &mut weight_init

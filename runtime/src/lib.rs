@@ -91,7 +91,9 @@ pub mod prelude {
 pub mod __private {
     pub use crate::activation::Activation;
     pub use crate::init::{Init, seeded_rng};
-    pub use crate::layers::{Choose, Dense, Heap, Inline, Select};
+    pub use crate::layers::{
+        AvgPool2d, Choose, Conv2d, Dense, Geometry2d, Heap, Inline, MaxPool2d, Select,
+    };
     pub use crate::loss::Loss;
     pub use crate::network::{
         BatchLayerTrace, LayerTrace, Network, ParamName, Parameters, Trainable,

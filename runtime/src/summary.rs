@@ -28,6 +28,9 @@ pub struct LayerSummary {
     pub output: &'static [usize],
     /// The number of parameters of the layer.
     pub parameters: usize,
+    /// Multiply-adds of one forward pass for one sample (weights times
+    /// inputs; 0 for pooling and flattening).
+    pub multiply_adds: usize,
 }
 
 /// A description of a network: its layers, their output shapes and
@@ -78,6 +81,12 @@ impl Summary {
         self.layers.iter().map(|l| l.parameters).sum()
     }
 
+    /// Multiply-adds of one forward pass for one sample, all layers.
+    #[must_use]
+    pub fn multiply_adds(&self) -> usize {
+        self.layers.iter().map(|l| l.multiply_adds).sum()
+    }
+
     /// The bytes that the parameters take (gradients take as much again).
     ///
     /// ```
@@ -113,11 +122,12 @@ impl fmt::Display for Shape<'_> {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<[String; 5]> = core::iter::once([
+        let rows: Vec<[String; 6]> = core::iter::once([
             "input".to_string(),
             "input".to_string(),
             String::new(),
             Shape(self.input).to_string(),
+            "0".to_string(),
             "0".to_string(),
         ])
         .chain(self.layers.iter().map(|l| {
@@ -127,10 +137,18 @@ impl fmt::Display for Summary {
                 l.activation.to_string(),
                 Shape(l.output).to_string(),
                 l.parameters.to_string(),
+                l.multiply_adds.to_string(),
             ]
         }))
         .collect();
-        let header = ["layer", "kind", "activation", "output", "parameters"];
+        let header = [
+            "layer",
+            "kind",
+            "activation",
+            "output",
+            "parameters",
+            "mult-adds",
+        ];
         let mut widths = header.map(str::len);
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -139,33 +157,36 @@ impl fmt::Display for Summary {
         }
         let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
         writeln!(f, "network {} ({})", self.name, self.scalar)?;
-        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 5]| {
+        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 6]| {
             writeln!(
                 f,
-                "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}",
+                "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}  {:>w5$}",
                 cells[0],
                 cells[1],
                 cells[2],
                 cells[3],
                 cells[4],
+                cells[5],
                 w0 = widths[0],
                 w1 = widths[1],
                 w2 = widths[2],
                 w3 = widths[3],
                 w4 = widths[4],
+                w5 = widths[5],
             )
         };
         line(f, header)?;
         writeln!(f, "{}", "-".repeat(total))?;
         for row in &rows {
-            line(f, [&row[0], &row[1], &row[2], &row[3], &row[4]])?;
+            line(f, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
         }
         writeln!(f, "{}", "-".repeat(total))?;
         write!(
             f,
-            "parameters: {} ({} bytes)",
+            "parameters: {} ({} bytes), multiply-adds per sample: {}",
             self.parameters(),
-            self.parameter_bytes()
+            self.parameter_bytes(),
+            self.multiply_adds()
         )
     }
 }
@@ -183,6 +204,7 @@ mod tests {
                 activation: "relu",
                 output: &[16],
                 parameters: 48,
+                multiply_adds: 32,
             },
             LayerSummary {
                 name: "out",
@@ -190,6 +212,7 @@ mod tests {
                 activation: "softmax",
                 output: &[3],
                 parameters: 51,
+                multiply_adds: 48,
             },
         ];
         let s = Summary {
@@ -202,13 +225,13 @@ mod tests {
         let text = s.to_string();
         let expected = "\
 network Net (f32)
-layer   kind   activation  output  parameters
----------------------------------------------
-input   input              [2]              0
-hidden  dense  relu        [16]            48
-out     dense  softmax     [3]             51
----------------------------------------------
-parameters: 99 (396 bytes)";
+layer   kind   activation  output  parameters  mult-adds
+--------------------------------------------------------
+input   input              [2]              0          0
+hidden  dense  relu        [16]            48         32
+out     dense  softmax     [3]             51         48
+--------------------------------------------------------
+parameters: 99 (396 bytes), multiply-adds per sample: 80";
         assert_eq!(text, expected);
     }
 }

@@ -258,6 +258,7 @@ impl Everything {
                         },
                     > as ::staticnet::__private::Choose>::Storage,
                 >>::PARAMETERS,
+                multiply_adds: (sizes::FEATURES) * (sizes::HIDDEN),
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer2",
@@ -275,6 +276,7 @@ impl Everything {
                         },
                     > as ::staticnet::__private::Choose>::Storage,
                 >>::PARAMETERS,
+                multiply_adds: (sizes::HIDDEN) * (2 * sizes::HIDDEN),
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer3",
@@ -289,6 +291,7 @@ impl Everything {
                         { (2 * sizes::HIDDEN) * 6 + 6 > ::staticnet::layers::HEAP_THRESHOLD },
                     > as ::staticnet::__private::Choose>::Storage,
                 >>::PARAMETERS,
+                multiply_adds: (2 * sizes::HIDDEN) * 6,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer4",
@@ -301,6 +304,7 @@ impl Everything {
                     6,
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
+                multiply_adds: 6 * 6,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer5",
@@ -313,6 +317,7 @@ impl Everything {
                     4,
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
+                multiply_adds: 6 * 4,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer6",
@@ -325,6 +330,7 @@ impl Everything {
                     4,
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
+                multiply_adds: 4 * 4,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer7",
@@ -337,6 +343,7 @@ impl Everything {
                     4,
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
+                multiply_adds: 4 * 4,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer8",
@@ -349,6 +356,7 @@ impl Everything {
                     4,
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
+                multiply_adds: 4 * 4,
             },
             ::staticnet::__private::LayerSummary {
                 name: "big",
@@ -361,6 +369,7 @@ impl Everything {
                     5000,
                     ::staticnet::__private::Heap,
                 >>::PARAMETERS,
+                multiply_adds: 4 * 5000,
             },
             ::staticnet::__private::LayerSummary {
                 name: "last",
@@ -373,6 +382,7 @@ impl Everything {
                     3,
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
+                multiply_adds: 5000 * 3,
             },
         ],
     };
