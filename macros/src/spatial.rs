@@ -206,7 +206,7 @@ fn axis(
         errors.push(
             k.1,
             format!(
-                "{layer} kernel {} is larger than the padded input {axis}: {padded}",
+                "`{layer}` kernel {} is larger than the padded input {axis}: {padded}",
                 k.0
             ),
         );
@@ -445,28 +445,43 @@ pub fn conv(
         None => (0, 0),
     };
     let k_span = kernel.span();
-    let oh = if rank == 2 {
-        axis(
+    // a square case fails the same way on both axes: say it once
+    let (oh, ow) = if rank == 2 && (h, kh, sh, ph) == (w, kw, sw, pw) {
+        let both = axis(
             &kind,
-            "height",
+            "height and width",
             h,
             (kh, k_span),
             (sh, stride_span),
             ph,
             errors,
-        )
+        );
+        (both, both)
     } else {
-        Some(1)
+        let oh = if rank == 2 {
+            axis(
+                &kind,
+                "height",
+                h,
+                (kh, k_span),
+                (sh, stride_span),
+                ph,
+                errors,
+            )
+        } else {
+            Some(1)
+        };
+        let ow = axis(
+            &kind,
+            if rank == 2 { "width" } else { "length" },
+            w,
+            (kw, k_span),
+            (sw, stride_span),
+            pw,
+            errors,
+        );
+        (oh, ow)
     };
-    let ow = axis(
-        &kind,
-        if rank == 2 { "width" } else { "length" },
-        w,
-        (kw, k_span),
-        (sw, stride_span),
-        pw,
-        errors,
-    );
     let (oh, ow) = (oh?, ow?);
     let geom = Geom {
         cin,
@@ -635,18 +650,24 @@ pub fn pool(
         }
         Some((n - k) / s + 1)
     };
-    let oh = if rank == 2 {
-        divide("height", h, kh, sh, errors)
+    let (oh, ow) = if rank == 2 && (h, kh, sh) == (w, kw, sw) {
+        let both = divide("height and width", h, kh, sh, errors);
+        (both, both)
     } else {
-        Some(1)
+        let oh = if rank == 2 {
+            divide("height", h, kh, sh, errors)
+        } else {
+            Some(1)
+        };
+        let ow = divide(
+            if rank == 2 { "width" } else { "length" },
+            w,
+            kw,
+            sw,
+            errors,
+        );
+        (oh, ow)
     };
-    let ow = divide(
-        if rank == 2 { "width" } else { "length" },
-        w,
-        kw,
-        sw,
-        errors,
-    );
     let (oh, ow) = (oh?, ow?);
     let geom = Geom {
         cin: c,

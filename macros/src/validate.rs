@@ -455,15 +455,28 @@ fn input_shape(
             let mut known = Vec::new();
             for size in sizes {
                 match size {
+                    // a wrong size is reported and read as 1, keeping the rank
                     Size::Literal(lit) => match lit.base10_parse::<usize>() {
-                        Ok(0) => errors.push(lit.span(), "input size must be at least 1, found 0"),
+                        Ok(0) => {
+                            errors.push(lit.span(), "input size must be at least 1, found 0");
+                            known.push(1);
+                        }
                         Ok(n) => known.push(n),
-                        Err(_) => errors.push(lit.span(), format!("input size `{lit}` is not a valid `usize`")),
+                        Err(_) => {
+                            errors.push(
+                                lit.span(),
+                                format!("input size `{lit}` is not a valid `usize`"),
+                            );
+                            known.push(1);
+                        }
                     },
-                    other => errors.push(
-                        other.span(),
-                        "an image or sequence input's sizes must be integer literals: the macro computes every layer's shape from them",
-                    ),
+                    other => {
+                        errors.push(
+                            other.span(),
+                            "an image or sequence input's sizes must be integer literals: the macro computes every layer's shape from them",
+                        );
+                        known.push(1);
+                    }
                 }
             }
             match known.as_slice() {
