@@ -60,6 +60,25 @@ use proc_macro::TokenStream;
 ///   `leaky_relu(alpha)` (`alpha` 0.01 when omitted), `elu(alpha)` (1 when
 ///   omitted), `selu`, `gelu` (tanh approximation), `sigmoid`, `tanh`,
 ///   `softplus` and `softmax`.
+/// - Images and sequences: `input: [C, H, W]` or `input: [C, L]` (integer
+///   literals), then
+///   `conv2d(C_OUT, kernel = K, stride = S, padding = P)` with `K`, `S`, `P`
+///   a number or a `(height, width)` pair and `padding = same` where it keeps
+///   the size exactly (stride 1, odd kernel); `conv2d(C_IN => C_OUT, ..)`
+///   states the input channels too; `conv1d(..)` likewise for sequences;
+///   `max_pool(K)` and `avg_pool(K)` with an optional `stride = S` (the
+///   kernel when omitted); `global_avg_pool` (one value per channel); and
+///   `flatten`. A dense layer after an image or a sequence asks for an
+///   explicit `flatten`, as Keras does, so that the flattening is visible in
+///   the declaration and the summary. Every output shape is computed by the
+///   macro from `(W − K + 2P) / S + 1`; a stride that does not tile the padded
+///   input, a kernel larger than it or a pool that does not divide it is a
+///   compile error at that argument, with the arithmetic.
+/// - Layers take an initializer: `dense(64, init = he_normal, bias_init =
+///   constant(0.1))`; the initializers are `zeros`, `constant(v)`,
+///   `uniform(low, high)`, `normal(mean, std)`, `truncated_normal(mean, std)`,
+///   `glorot_uniform`, `glorot_normal`, `he_uniform`, `he_normal`,
+///   `lecun_uniform`, `lecun_normal` and `orthogonal` / `orthogonal(gain)`.
 /// - A `SIZE` is an integer literal, a path to a `const` item, or a braced
 ///   const expression:
 ///
@@ -99,6 +118,39 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
+/// A convolutional network, whose summary shows every shape the macro
+/// computed:
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// network! {
+///     struct Cnn {
+///         input: [1, 28, 28],
+///         conv1: conv2d(8, kernel = 3, padding = same) -> relu,
+///         pool1: max_pool(2),
+///         conv2: conv2d(16, kernel = (3, 3), stride = 1) -> relu,
+///         pool2: max_pool(2, stride = 2),
+///         flatten,
+///         output: dense(10) -> softmax,
+///     }
+/// }
+///
+/// let shapes: Vec<&[usize]> = Cnn::summary().layers.iter().map(|l| l.output).collect();
+/// assert_eq!(shapes, [&[8, 28, 28][..], &[8, 14, 14], &[16, 12, 12], &[16, 6, 6], &[576], &[10]]);
+/// ```
+///
+/// ```compile_fail
+/// use staticnet::prelude::*;
+///
+/// network! {
+///     struct Net {
+///         input: [1, 28, 28],
+///         conv: conv2d(4, kernel = 5, stride = 2), // error: stride 2 does not tile the padded input height and width: (28 − 5 + 2·0) / 2 + 1 = 12.50, not a whole number
+///     }
+/// }
+/// ```
+///
 /// Where a size is a named constant, the check is a constant assertion that
 /// names the layer and fails at the same token. An unknown layer kind or
 /// activation gets a "did you mean" when one is close; a zero size, a
@@ -108,9 +160,12 @@ use proc_macro::TokenStream;
 ///
 /// For `struct Net`, the macro emits:
 ///
-/// - `struct Net` with one public field per layer, named after the layer: a
-///   [`Dense<T, IN, OUT, S>`] whose `weight` (`OUT × IN`) and `bias` are
-///   nalgebra matrices. Layers of up to 16,384 scalars keep them inline, so a
+/// - `struct Net` with one public field per layer with parameters, named
+///   after the layer: a [`Dense<T, IN, OUT, S>`] whose `weight` (`OUT × IN`)
+///   and `bias` are nalgebra matrices, or a `Conv2d<T, C_OUT, K_LEN, S>`
+///   whose `weight` row `o` is filter `o` in PyTorch's `(c, kh, kw)` order.
+///   Images are flattened channels × height × width, row-major, in each
+///   sample's vector. Layers of up to 16,384 scalars keep them inline, so a
 ///   small network is a plain value with no heap; larger layers keep them on
 ///   the heap, allocated in place, so a large network never passes through
 ///   the stack.
