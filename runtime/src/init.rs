@@ -4,7 +4,6 @@ use core::fmt;
 
 use nalgebra::DMatrix;
 use rand::{Rng, RngExt, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::Scalar;
 use crate::activation::ActivationKind;
@@ -245,7 +244,7 @@ impl Init {
             Self::TruncatedNormal { mean, std } => {
                 for v in values {
                     let z = loop {
-                        let z: f64 = StandardNormal.sample(rng);
+                        let z = standard_normal(rng);
                         if z.abs() <= 2.0 {
                             break z;
                         }
@@ -290,10 +289,20 @@ fn fill_uniform<T: Scalar, R: Rng + ?Sized>(values: &mut [T], centre: f64, half:
     }
 }
 
+/// A standard normal draw by the Box–Muller transform of two uniforms:
+/// `√(−2 ln u₁) · cos(2π u₂)`, with `u₁` in (0, 1]. Written here rather than
+/// taken from rand_distr, whose `libm` dependency added about 3 s of CPU to
+/// every user's cold build for this one function.
+fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (core::f64::consts::TAU * u2).cos()
+}
+
 /// `mean + std · z` with `z` standard normal, one `z` per value.
 fn fill_normal<T: Scalar, R: Rng + ?Sized>(values: &mut [T], mean: f64, std: f64, rng: &mut R) {
     for v in values {
-        let z: f64 = StandardNormal.sample(rng);
+        let z = standard_normal(rng);
         *v = crate::scalar::constant(mean + std * z);
     }
 }
@@ -313,11 +322,8 @@ fn orthogonal<R: Rng + ?Sized>(rows: usize, cols: usize, rng: &mut R) -> DMatrix
     if rows == 0 || cols == 0 {
         return DMatrix::zeros(rows, cols);
     }
-    let a = DMatrix::<f64>::from_iterator(
-        rows,
-        cols,
-        (0..rows * cols).map(|_| StandardNormal.sample(rng)),
-    );
+    let a =
+        DMatrix::<f64>::from_iterator(rows, cols, (0..rows * cols).map(|_| standard_normal(rng)));
     let wide = rows < cols;
     let qr = if wide { a.transpose() } else { a }.qr();
     let r = qr.r();
