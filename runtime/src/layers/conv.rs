@@ -914,20 +914,7 @@ impl<T: Scalar, const C_OUT: usize, const K_LEN: usize, S: Storage> Conv2d<T, C_
     /// assert_eq!(seen, ["c1.weight: 108", "c1.bias: 4"]);
     /// ```
     pub fn for_each_parameter<F: FnMut(ParamName, &[T])>(&self, layer: &'static str, mut f: F) {
-        f(
-            ParamName {
-                layer,
-                tensor: "weight",
-            },
-            self.weight.as_slice(),
-        );
-        f(
-            ParamName {
-                layer,
-                tensor: "bias",
-            },
-            self.bias.as_slice(),
-        );
+        super::visit(layer, self.weight.as_slice(), self.bias.as_slice(), &mut f);
     }
 
     /// Calls `f` with `layer.weight` and `layer.bias` and their mutable
@@ -947,19 +934,11 @@ impl<T: Scalar, const C_OUT: usize, const K_LEN: usize, S: Storage> Conv2d<T, C_
         layer: &'static str,
         mut f: F,
     ) {
-        f(
-            ParamName {
-                layer,
-                tensor: "weight",
-            },
+        super::visit_mut(
+            layer,
             self.weight.as_mut_slice(),
-        );
-        f(
-            ParamName {
-                layer,
-                tensor: "bias",
-            },
             self.bias.as_mut_slice(),
+            &mut f,
         );
     }
 
@@ -984,21 +963,11 @@ impl<T: Scalar, const C_OUT: usize, const K_LEN: usize, S: Storage> Conv2d<T, C_
         layer: &'static str,
         mut f: F,
     ) {
-        f(
-            ParamName {
-                layer,
-                tensor: "weight",
-            },
-            self.weight.as_mut_slice(),
-            gradients.weight.as_slice(),
-        );
-        f(
-            ParamName {
-                layer,
-                tensor: "bias",
-            },
-            self.bias.as_mut_slice(),
-            gradients.bias.as_slice(),
+        super::visit_with_gradients(
+            layer,
+            [self.weight.as_mut_slice(), self.bias.as_mut_slice()],
+            [gradients.weight.as_slice(), gradients.bias.as_slice()],
+            &mut f,
         );
     }
 }

@@ -333,20 +333,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// assert_eq!(seen, ["hidden.weight: 6", "hidden.bias: 2"]);
     /// ```
     pub fn for_each_parameter<F: FnMut(ParamName, &[T])>(&self, layer: &'static str, mut f: F) {
-        f(
-            ParamName {
-                layer,
-                tensor: "weight",
-            },
-            self.weight.as_slice(),
-        );
-        f(
-            ParamName {
-                layer,
-                tensor: "bias",
-            },
-            self.bias.as_slice(),
-        );
+        super::visit(layer, self.weight.as_slice(), self.bias.as_slice(), &mut f);
     }
 
     /// Calls `f` with `layer.weight` and `layer.bias` and their mutable
@@ -368,19 +355,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         layer: &'static str,
         mut f: F,
     ) {
-        f(
-            ParamName {
-                layer,
-                tensor: "weight",
-            },
+        super::visit_mut(
+            layer,
             self.weight.as_mut_slice(),
-        );
-        f(
-            ParamName {
-                layer,
-                tensor: "bias",
-            },
             self.bias.as_mut_slice(),
+            &mut f,
         );
     }
 
@@ -405,21 +384,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         layer: &'static str,
         mut f: F,
     ) {
-        f(
-            ParamName {
-                layer,
-                tensor: "weight",
-            },
-            self.weight.as_mut_slice(),
-            gradients.weight.as_slice(),
-        );
-        f(
-            ParamName {
-                layer,
-                tensor: "bias",
-            },
-            self.bias.as_mut_slice(),
-            gradients.bias.as_slice(),
+        super::visit_with_gradients(
+            layer,
+            [self.weight.as_mut_slice(), self.bias.as_mut_slice()],
+            [gradients.weight.as_slice(), gradients.bias.as_slice()],
+            &mut f,
         );
     }
 }
