@@ -207,6 +207,13 @@ pub fn expand(net: &Network) -> TokenStream {
                 }
                 _ => quote!(0),
             };
+            let geometry = match l.op {
+                Op::Conv(_) | Op::Pool { .. } => {
+                    let g = geometry_name(l);
+                    quote!(::core::option::Option::Some(Self::#g))
+                }
+                _ => quote!(::core::option::Option::None),
+            };
             let multiply_adds = match l.op {
                 Op::Dense => {
                     let (i, o) = (l.input.value(), l.output.value());
@@ -226,6 +233,7 @@ pub fn expand(net: &Network) -> TokenStream {
                     output: &[#(#dims),*],
                     parameters: #parameters,
                     multiply_adds: #multiply_adds,
+                    geometry: #geometry,
                 }
             }
         })
@@ -337,12 +345,48 @@ pub fn expand(net: &Network) -> TokenStream {
     );
     let input_doc = "The input of the forward pass.";
 
+    // names and PyTorch-order shapes of the tensors, in visiting order
+    let tensor_infos: Vec<TokenStream> = params
+        .iter()
+        .map(|l| {
+            let layer = l.name.as_str();
+            let (weight, bias) = match &l.op {
+                Op::Conv(g) => {
+                    let Geom {
+                        cin, cout, kh, kw, ..
+                    } = *g;
+                    (quote!(&[#cout, #cin, #kh, #kw]), quote!(&[#cout]))
+                }
+                _ => {
+                    let (i, o) = (l.input.value(), l.output.value());
+                    (quote!(&[#o, #i]), quote!(&[#o]))
+                }
+            };
+            quote! {
+                #rt::TensorInfo {
+                    name: #rt::ParamName { layer: #layer, tensor: "weight" },
+                    shape: #weight,
+                },
+                #rt::TensorInfo {
+                    name: #rt::ParamName { layer: #layer, tensor: "bias" },
+                    shape: #bias,
+                },
+            }
+        })
+        .collect();
+
     // the network and its gradients hold the same tensors under the same names
     let parameters_impl = |ty: &syn::Ident| {
         quote! {
             impl #rt::Parameters for #ty {
                 type Scalar = #t;
                 const PARAMETER_COUNT: usize = #ident::PARAMETERS;
+                const TENSORS: &'static [#rt::TensorInfo] = &[#(#tensor_infos)*];
+                const ARCHITECTURE: #rt::Summary = #ident::SUMMARY;
+
+                fn zeroed() -> Self {
+                    Self { #(#fields: #zeros),* }
+                }
 
                 fn for_each_parameter<F: FnMut(#rt::ParamName, &[#t])>(&self, mut f: F) {
                     #(self.#fields.for_each_parameter(#names, &mut f);)*

@@ -48,6 +48,18 @@ pub enum Error {
     /// An argument is out of its range (a split fraction of 1.5, an empty
     /// data set).
     Invalid(String),
+    /// The tensors of a weights file do not fit the network: every problem
+    /// found, one per line (a missing tensor, a wrong shape or dtype, an
+    /// unexpected tensor, a different architecture).
+    Mismatch {
+        /// The file (or stream) name.
+        file: String,
+        /// The network's type name.
+        network: &'static str,
+        /// Each problem, naming the tensor, what was expected and what was
+        /// found.
+        problems: Vec<String>,
+    },
     /// Training produced a NaN or infinite loss or gradient.
     NonFinite {
         /// What was not finite: `loss` or `gradient norm`.
@@ -76,6 +88,22 @@ impl fmt::Display for Error {
             } => write!(f, "{file}, line {line}, column {column}: {message}"),
             Self::Format { file, message } => write!(f, "{file}: {message}"),
             Self::Invalid(message) => f.write_str(message),
+            Self::Mismatch {
+                file,
+                network,
+                problems,
+            } => {
+                let n = problems.len();
+                let plural = if n == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "{file} does not fit network `{network}` ({n} problem{plural}):"
+                )?;
+                for problem in problems {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
+            }
             Self::NonFinite {
                 what,
                 epoch,

@@ -51,6 +51,8 @@ pub mod scalar;
 pub mod schedule;
 pub mod summary;
 pub mod train;
+#[cfg(feature = "safetensors")]
+pub mod weights;
 
 pub use error::{Error, Result};
 pub use scalar::Scalar;
@@ -96,7 +98,7 @@ pub mod __private {
     };
     pub use crate::loss::Loss;
     pub use crate::network::{
-        BatchLayerTrace, LayerTrace, Network, ParamName, Parameters, Trainable,
+        BatchLayerTrace, LayerTrace, Network, ParamName, Parameters, TensorInfo, Trainable,
     };
     pub use crate::summary::{LayerSummary, Summary};
     pub use core::mem::size_of;

@@ -7,6 +7,7 @@ use nalgebra::{Const, Dyn, OMatrix, SVector};
 
 use crate::Scalar;
 use crate::loss::Loss;
+use crate::summary::Summary;
 
 /// The name of one parameter tensor: its layer and which tensor it is, shown
 /// as `layer.tensor` (`hidden.weight`, `hidden.bias`).
@@ -28,6 +29,64 @@ pub struct ParamName {
 impl fmt::Display for ParamName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.layer, self.tensor)
+    }
+}
+
+/// One parameter tensor as files and other frameworks see it: its name and
+/// its shape in PyTorch's order (`[out, in]` for a dense weight,
+/// `[out_channels, in_channels, kernel_height, kernel_width]` for a
+/// convolution's, `[out]` for a bias).
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// network! { struct Net { input: 3, hidden: dense(4) -> relu, out: dense(2) } }
+///
+/// let shapes: Vec<String> = <Net as Parameters>::TENSORS
+///     .iter()
+///     .map(|t| format!("{} {:?}", t.name, t.shape))
+///     .collect();
+/// assert_eq!(shapes, ["hidden.weight [4, 3]", "hidden.bias [4]", "out.weight [2, 4]", "out.bias [2]"]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TensorInfo {
+    /// The tensor's name.
+    pub name: ParamName,
+    /// Its shape, outermost dimension first.
+    pub shape: &'static [usize],
+}
+
+impl TensorInfo {
+    /// The number of scalars: the product of the shape.
+    ///
+    /// ```
+    /// use staticnet::network::{ParamName, TensorInfo};
+    ///
+    /// let t = TensorInfo { name: ParamName { layer: "conv", tensor: "weight" }, shape: &[8, 1, 3, 3] };
+    /// assert_eq!(t.len(), 72);
+    /// ```
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        let mut n = 1;
+        let mut i = 0;
+        while i < self.shape.len() {
+            n *= self.shape[i];
+            i += 1;
+        }
+        n
+    }
+
+    /// Whether the tensor holds no scalars (never, for a generated network).
+    ///
+    /// ```
+    /// use staticnet::network::{ParamName, TensorInfo};
+    ///
+    /// let t = TensorInfo { name: ParamName { layer: "out", tensor: "bias" }, shape: &[2] };
+    /// assert!(!t.is_empty());
+    /// ```
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -79,6 +138,47 @@ pub trait Parameters {
     /// assert_eq!(<Net as Parameters>::PARAMETER_COUNT, Net::PARAMETERS);
     /// ```
     const PARAMETER_COUNT: usize;
+
+    /// Every tensor's name and shape, in visiting order: the tensors that
+    /// [`for_each_parameter`](Self::for_each_parameter) passes, one for one.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { struct Net { input: 3, out: dense(2) } }
+    ///
+    /// let out_weight = &<Net as Parameters>::TENSORS[0];
+    /// assert_eq!((out_weight.name.to_string(), out_weight.shape), ("out.weight".into(), &[2, 3][..]));
+    /// ```
+    const TENSORS: &'static [TensorInfo];
+
+    /// The network these tensors belong to, as [`Summary`]: the gradients of
+    /// a network have the same architecture as the network itself.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { struct Net { input: 3, out: dense(2) } }
+    ///
+    /// assert_eq!(<NetGradients as Parameters>::ARCHITECTURE.name, "Net");
+    /// assert_eq!(<Net as Parameters>::ARCHITECTURE, Net::summary());
+    /// ```
+    const ARCHITECTURE: Summary;
+
+    /// A value whose every tensor is zero, built in place (large networks on
+    /// the heap, never on the stack).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { #[derive(Debug, PartialEq)] struct Net { input: 3, out: dense(2) } }
+    ///
+    /// assert_eq!(<Net as Parameters>::zeroed(), Net::zeros());
+    /// ```
+    #[must_use]
+    fn zeroed() -> Self
+    where
+        Self: Sized;
 
     /// Calls `f` with each tensor's name and values.
     ///

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::layers::Geometry2d;
+
 /// One row of a [`Summary`].
 ///
 /// ```
@@ -31,6 +33,9 @@ pub struct LayerSummary {
     /// Multiply-adds of one forward pass for one sample (weights times
     /// inputs; 0 for pooling and flattening).
     pub multiply_adds: usize,
+    /// The window, stride and padding of a convolution or pool; `None` for
+    /// other layers.
+    pub geometry: Option<Geometry2d>,
 }
 
 /// A description of a network: its layers, their output shapes and
@@ -102,12 +107,125 @@ impl Summary {
     pub fn parameter_bytes(&self) -> usize {
         self.parameters() * self.scalar_bytes
     }
+
+    /// The architecture on one line: the input shape, then every layer's
+    /// name, kind, output shape, activation and (for convolutions and pools)
+    /// window, stride and padding. The network's type name and scalar type
+    /// are not part of it: renaming the struct or changing `f32` to `f64`
+    /// keeps the architecture.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { struct Xor { input: 2, hidden: dense(2) -> relu, output: dense(1) -> sigmoid } }
+    ///
+    /// assert_eq!(
+    ///     Xor::summary().architecture().to_string(),
+    ///     "input [2]; hidden: dense [2] relu; output: dense [1] sigmoid"
+    /// );
+    /// ```
+    #[must_use]
+    pub const fn architecture(&self) -> Architecture<'_> {
+        Architecture(self)
+    }
+
+    /// A 64-bit fingerprint of [`architecture`](Self::architecture) (FNV-1a
+    /// of its text): equal for networks of the same architecture, and
+    /// different, but for a 2⁻⁶⁴ chance, for any other. Weight files record
+    /// it so that loading into a different network fails with a message
+    /// that says so.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    ///
+    /// network! { struct A { input: 2, hidden: dense(2) -> relu, output: dense(1) } }
+    /// network! { struct B<f64> { input: 2, hidden: dense(2) -> relu, output: dense(1) } }
+    /// network! { struct C { input: 2, hidden: dense(2) -> tanh, output: dense(1) } }
+    ///
+    /// assert_eq!(A::summary().fingerprint(), B::summary().fingerprint());
+    /// assert_ne!(A::summary().fingerprint(), C::summary().fingerprint());
+    /// ```
+    #[must_use]
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = Fnv1a(0xcbf2_9ce4_8422_2325);
+        // writing into the hasher cannot fail
+        let _ = fmt::write(&mut hasher, format_args!("{}", self.architecture()));
+        hasher.0
+    }
+}
+
+/// The architecture of a network on one line, as
+/// [`Summary::architecture`] returns it; print it with `{}`.
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// network! {
+///     struct Cnn {
+///         input: [1, 6, 6],
+///         conv: conv2d(2, kernel = 3, padding = 1) -> relu,
+///         pool: max_pool(2),
+///         flatten,
+///         out: dense(3),
+///     }
+/// }
+///
+/// assert_eq!(
+///     Cnn::summary().architecture().to_string(),
+///     "input [1, 6, 6]; conv: conv2d [2, 6, 6] relu kernel 3x3 stride 1x1 padding 1x1; \
+///      pool: max_pool [2, 3, 3] kernel 2x2 stride 2x2 padding 0x0; flatten: flatten [18]; out: dense [3] identity"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Architecture<'a>(&'a Summary);
+
+impl fmt::Display for Architecture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "input {}", Shape(self.0.input))?;
+        for l in self.0.layers {
+            write!(f, "; {}: {} {}", l.name, l.kind, Shape(l.output))?;
+            if !l.activation.is_empty() {
+                write!(f, " {}", l.activation)?;
+            }
+            if let Some(g) = &l.geometry {
+                write!(
+                    f,
+                    " kernel {}x{} stride {}x{} padding {}x{}",
+                    g.kernel.0, g.kernel.1, g.stride.0, g.stride.1, g.padding.0, g.padding.1
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The 64-bit FNV-1a hash of what is written into it.
+struct Fnv1a(u64);
+
+impl fmt::Write for Fnv1a {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for byte in s.bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(())
+    }
 }
 
 struct Shape<'a>(&'a [usize]);
 
 impl fmt::Display for Shape<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.width().is_none() {
+            f.write_str("[")?;
+            for (i, d) in self.0.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{d}")?;
+            }
+            return f.write_str("]");
+        }
         let mut text = String::from("[");
         for (i, d) in self.0.iter().enumerate() {
             if i > 0 {
@@ -205,6 +323,7 @@ mod tests {
                 output: &[16],
                 parameters: 48,
                 multiply_adds: 32,
+                geometry: None,
             },
             LayerSummary {
                 name: "out",
@@ -213,6 +332,7 @@ mod tests {
                 output: &[3],
                 parameters: 51,
                 multiply_adds: 48,
+                geometry: None,
             },
         ];
         let s = Summary {

@@ -259,6 +259,7 @@ impl Everything {
                     > as ::staticnet::__private::Choose>::Storage,
                 >>::PARAMETERS,
                 multiply_adds: (sizes::FEATURES) * (sizes::HIDDEN),
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer2",
@@ -277,6 +278,7 @@ impl Everything {
                     > as ::staticnet::__private::Choose>::Storage,
                 >>::PARAMETERS,
                 multiply_adds: (sizes::HIDDEN) * (2 * sizes::HIDDEN),
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer3",
@@ -292,6 +294,7 @@ impl Everything {
                     > as ::staticnet::__private::Choose>::Storage,
                 >>::PARAMETERS,
                 multiply_adds: (2 * sizes::HIDDEN) * 6,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer4",
@@ -305,6 +308,7 @@ impl Everything {
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
                 multiply_adds: 6 * 6,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer5",
@@ -318,6 +322,7 @@ impl Everything {
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
                 multiply_adds: 6 * 4,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer6",
@@ -331,6 +336,7 @@ impl Everything {
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
                 multiply_adds: 4 * 4,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer7",
@@ -344,6 +350,7 @@ impl Everything {
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
                 multiply_adds: 4 * 4,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "layer8",
@@ -357,6 +364,7 @@ impl Everything {
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
                 multiply_adds: 4 * 4,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "big",
@@ -370,6 +378,7 @@ impl Everything {
                     ::staticnet::__private::Heap,
                 >>::PARAMETERS,
                 multiply_adds: 4 * 5000,
+                geometry: ::core::option::Option::None,
             },
             ::staticnet::__private::LayerSummary {
                 name: "last",
@@ -383,6 +392,7 @@ impl Everything {
                     ::staticnet::__private::Inline,
                 >>::PARAMETERS,
                 multiply_adds: 5000 * 3,
+                geometry: ::core::option::Option::None,
             },
         ],
     };
@@ -1161,6 +1171,163 @@ impl Everything {
 impl ::staticnet::__private::Parameters for Everything {
     type Scalar = f64;
     const PARAMETER_COUNT: usize = Everything::PARAMETERS;
+    const TENSORS: &'static [::staticnet::__private::TensorInfo] = &[
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "first",
+                tensor: "weight",
+            },
+            shape: &[(sizes::HIDDEN), (sizes::FEATURES)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "first",
+                tensor: "bias",
+            },
+            shape: &[(sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer2",
+                tensor: "weight",
+            },
+            shape: &[(2 * sizes::HIDDEN), (sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer2",
+                tensor: "bias",
+            },
+            shape: &[(2 * sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer3",
+                tensor: "weight",
+            },
+            shape: &[6, (2 * sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer3",
+                tensor: "bias",
+            },
+            shape: &[6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer4",
+                tensor: "weight",
+            },
+            shape: &[6, 6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer4",
+                tensor: "bias",
+            },
+            shape: &[6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer5",
+                tensor: "weight",
+            },
+            shape: &[4, 6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer5",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer6",
+                tensor: "weight",
+            },
+            shape: &[4, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer6",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer7",
+                tensor: "weight",
+            },
+            shape: &[4, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer7",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer8",
+                tensor: "weight",
+            },
+            shape: &[4, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer8",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "big",
+                tensor: "weight",
+            },
+            shape: &[5000, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "big",
+                tensor: "bias",
+            },
+            shape: &[5000],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "last",
+                tensor: "weight",
+            },
+            shape: &[3, 5000],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "last",
+                tensor: "bias",
+            },
+            shape: &[3],
+        },
+    ];
+    const ARCHITECTURE: ::staticnet::__private::Summary = Everything::SUMMARY;
+    fn zeroed() -> Self {
+        Self {
+            first: ::staticnet::__private::Dense::zeros(),
+            layer2: ::staticnet::__private::Dense::zeros(),
+            layer3: ::staticnet::__private::Dense::zeros(),
+            layer4: ::staticnet::__private::Dense::zeros(),
+            layer5: ::staticnet::__private::Dense::zeros(),
+            layer6: ::staticnet::__private::Dense::zeros(),
+            layer7: ::staticnet::__private::Dense::zeros(),
+            layer8: ::staticnet::__private::Dense::zeros(),
+            big: ::staticnet::__private::Dense::zeros(),
+            last: ::staticnet::__private::Dense::zeros(),
+        }
+    }
     fn for_each_parameter<F: FnMut(::staticnet::__private::ParamName, &[f64])>(&self, mut f: F) {
         self.first.for_each_parameter("first", &mut f);
         self.layer2.for_each_parameter("layer2", &mut f);
@@ -1192,6 +1359,163 @@ impl ::staticnet::__private::Parameters for Everything {
 impl ::staticnet::__private::Parameters for EverythingGradients {
     type Scalar = f64;
     const PARAMETER_COUNT: usize = Everything::PARAMETERS;
+    const TENSORS: &'static [::staticnet::__private::TensorInfo] = &[
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "first",
+                tensor: "weight",
+            },
+            shape: &[(sizes::HIDDEN), (sizes::FEATURES)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "first",
+                tensor: "bias",
+            },
+            shape: &[(sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer2",
+                tensor: "weight",
+            },
+            shape: &[(2 * sizes::HIDDEN), (sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer2",
+                tensor: "bias",
+            },
+            shape: &[(2 * sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer3",
+                tensor: "weight",
+            },
+            shape: &[6, (2 * sizes::HIDDEN)],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer3",
+                tensor: "bias",
+            },
+            shape: &[6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer4",
+                tensor: "weight",
+            },
+            shape: &[6, 6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer4",
+                tensor: "bias",
+            },
+            shape: &[6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer5",
+                tensor: "weight",
+            },
+            shape: &[4, 6],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer5",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer6",
+                tensor: "weight",
+            },
+            shape: &[4, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer6",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer7",
+                tensor: "weight",
+            },
+            shape: &[4, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer7",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer8",
+                tensor: "weight",
+            },
+            shape: &[4, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "layer8",
+                tensor: "bias",
+            },
+            shape: &[4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "big",
+                tensor: "weight",
+            },
+            shape: &[5000, 4],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "big",
+                tensor: "bias",
+            },
+            shape: &[5000],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "last",
+                tensor: "weight",
+            },
+            shape: &[3, 5000],
+        },
+        ::staticnet::__private::TensorInfo {
+            name: ::staticnet::__private::ParamName {
+                layer: "last",
+                tensor: "bias",
+            },
+            shape: &[3],
+        },
+    ];
+    const ARCHITECTURE: ::staticnet::__private::Summary = Everything::SUMMARY;
+    fn zeroed() -> Self {
+        Self {
+            first: ::staticnet::__private::Dense::zeros(),
+            layer2: ::staticnet::__private::Dense::zeros(),
+            layer3: ::staticnet::__private::Dense::zeros(),
+            layer4: ::staticnet::__private::Dense::zeros(),
+            layer5: ::staticnet::__private::Dense::zeros(),
+            layer6: ::staticnet::__private::Dense::zeros(),
+            layer7: ::staticnet::__private::Dense::zeros(),
+            layer8: ::staticnet::__private::Dense::zeros(),
+            big: ::staticnet::__private::Dense::zeros(),
+            last: ::staticnet::__private::Dense::zeros(),
+        }
+    }
     fn for_each_parameter<F: FnMut(::staticnet::__private::ParamName, &[f64])>(&self, mut f: F) {
         self.first.for_each_parameter("first", &mut f);
         self.layer2.for_each_parameter("layer2", &mut f);
