@@ -52,6 +52,8 @@ pub mod schedule;
 pub mod summary;
 pub mod train;
 #[cfg(feature = "safetensors")]
+mod checkpoint;
+#[cfg(feature = "safetensors")]
 pub mod weights;
 
 pub use error::{Error, Result};

@@ -55,6 +55,47 @@ pub trait Schedule {
     /// assert_eq!(plateau.rate(2), 0.05);
     /// ```
     fn observe(&mut self, _loss: f64) {}
+
+    /// What a checkpoint saves so that the schedule resumes exactly: empty
+    /// (the default) for schedules that depend on the epoch alone.
+    ///
+    /// ```
+    /// use staticnet::schedule::{ReduceOnPlateau, Schedule, StepDecay};
+    ///
+    /// assert!(StepDecay::new(1.0, 0.1, 5).state().is_empty());
+    /// let mut plateau = ReduceOnPlateau::new(0.1, 0.5, 3, 0.0, 0.0);
+    /// plateau.observe(2.0);
+    /// assert_eq!(plateau.state(), [0.1, 2.0, 0.0]);
+    /// ```
+    fn state(&self) -> Vec<f64> {
+        Vec::new()
+    }
+
+    /// Restores what [`state`](Self::state) returned.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`](crate::Error::Invalid) when the state does not
+    /// belong to this kind of schedule; the schedule is unchanged then.
+    ///
+    /// ```
+    /// use staticnet::schedule::{ReduceOnPlateau, Schedule};
+    ///
+    /// let mut plateau = ReduceOnPlateau::new(0.1, 0.5, 3, 0.0, 0.0);
+    /// plateau.restore_state(&[0.05, 1.5, 2.0])?;
+    /// assert_eq!((plateau.rate, plateau.best, plateau.bad_epochs), (0.05, 1.5, 2));
+    /// assert!(plateau.restore_state(&[]).is_err());
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
+    fn restore_state(&mut self, state: &[f64]) -> crate::Result<()> {
+        if state.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(format!(
+                "this schedule keeps no state, but the checkpoint holds {state:?}"
+            )))
+        }
+    }
 }
 
 /// A plain number is a constant schedule.
@@ -91,6 +132,14 @@ impl<S: Schedule + ?Sized> Schedule for Box<S> {
     fn observe(&mut self, loss: f64) {
         (**self).observe(loss);
     }
+
+    fn state(&self) -> Vec<f64> {
+        (**self).state()
+    }
+
+    fn restore_state(&mut self, state: &[f64]) -> crate::Result<()> {
+        (**self).restore_state(state)
+    }
 }
 
 /// A schedule borrowed mutably is a schedule (its state advances in place).
@@ -112,6 +161,14 @@ impl<S: Schedule + ?Sized> Schedule for &mut S {
 
     fn observe(&mut self, loss: f64) {
         (**self).observe(loss);
+    }
+
+    fn state(&self) -> Vec<f64> {
+        (**self).state()
+    }
+
+    fn restore_state(&mut self, state: &[f64]) -> crate::Result<()> {
+        (**self).restore_state(state)
     }
 }
 
@@ -558,6 +615,28 @@ impl ReduceOnPlateau {
 impl Schedule for ReduceOnPlateau {
     fn rate(&mut self, _epoch: usize) -> f64 {
         self.rate
+    }
+
+    #[allow(clippy::cast_precision_loss)] // a count of epochs
+    fn state(&self) -> Vec<f64> {
+        vec![self.rate, self.best, self.bad_epochs as f64]
+    }
+
+    fn restore_state(&mut self, state: &[f64]) -> crate::Result<()> {
+        match *state {
+            [rate, best, bad] if bad >= 0.0 && bad.fract() == 0.0 && bad < 1e15 => {
+                self.rate = rate;
+                self.best = best;
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                {
+                    self.bad_epochs = bad as usize;
+                }
+                Ok(())
+            }
+            _ => Err(crate::Error::Invalid(format!(
+                "reduce-on-plateau keeps [rate, best, bad epochs], the checkpoint holds {state:?}"
+            ))),
+        }
     }
 
     fn observe(&mut self, loss: f64) {

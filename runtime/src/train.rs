@@ -15,6 +15,24 @@ use crate::optim::{Optimizer, clip_by_global_norm, clip_by_value, global_norm};
 use crate::schedule::Schedule;
 use crate::{Error, Result, Scalar};
 
+/// Writes a checkpoint after an epoch.
+type SaveCheckpoint<'a, N, T> = &'a mut dyn FnMut(&N, &TrainingState<T>) -> Result<()>;
+
+/// What a checkpoint holds besides the network.
+#[cfg(feature = "safetensors")]
+use crate::checkpoint::TrainingState;
+#[cfg(not(feature = "safetensors"))]
+#[allow(dead_code)] // only checkpoints read all of it
+struct TrainingState<T> {
+    epoch: usize,
+    learning_rate: T,
+    optimizer: crate::optim::OptimizerState<T>,
+    schedule: Vec<f64>,
+    best: Option<(f64, usize, Vec<T>)>,
+    stopped_early: bool,
+    history: Vec<EpochRecord>,
+}
+
 /// How many samples each optimizer step sees.
 ///
 /// ```
@@ -596,9 +614,109 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
                 } else {
                     train.split(1.0 - fraction, self.seed)?
                 };
-                self.run(network, &fit_set, Some(&validation))
+                self.run(network, &fit_set, Some(&validation), None, None)
             }
-            None => self.run(network, train, None),
+            None => self.run(network, train, None, None, None),
+        }
+    }
+
+    /// As [`fit`](Self::fit), with a checkpoint at `path` written
+    /// (atomically) after every epoch; when `path` already holds a
+    /// checkpoint, training resumes from it: the network, the optimizer's
+    /// state, the schedule's state, early stopping's best epoch and the
+    /// history are restored, and the run continues with the next epoch
+    /// exactly as if it had not stopped (same shuffles, same steps, same
+    /// weights bit for bit), up to [`epochs`](Self::epochs) in all. A
+    /// checkpoint of a run that is already complete returns its history and
+    /// changes nothing. Resuming assumes the same trainer settings (seed,
+    /// batching, loss, optimizer hyper-parameters) as the run that wrote the
+    /// checkpoint; the optimizer's kind and the network's architecture are
+    /// checked.
+    ///
+    /// The checkpoint also loads as a network alone with
+    /// [`Weights::load`](crate::weights::Weights::load). Feature
+    /// `safetensors`; `f32` and `f64` networks.
+    ///
+    /// # Errors
+    ///
+    /// As [`fit`](Self::fit); [`Error::Io`] when the checkpoint cannot be
+    /// written or read, [`Error::Format`] or [`Error::Mismatch`] when the
+    /// file at `path` is not a checkpoint of this network and optimizer (the
+    /// network and the trainer are unchanged then).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// use staticnet::data::Dataset;
+    /// use nalgebra::{Const, Dyn, OMatrix};
+    ///
+    /// network! { #[derive(Debug, PartialEq)] struct Line<f64> { input: 1, out: dense(1) } }
+    ///
+    /// let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(20, |_, j| j as f64 / 10.0 - 1.0);
+    /// let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v + 1.0))?;
+    /// let path = std::env::temp_dir().join("staticnet-doc-checkpoint.safetensors");
+    /// # std::fs::remove_file(&path).ok();
+    ///
+    /// // four epochs straight
+    /// let mut straight = Line::zeros();
+    /// Trainer::new(Adam::new(0.05), SquaredError).epochs(4).fit(&mut straight, &data)?;
+    ///
+    /// // two epochs, stop, then resume for the other two
+    /// let mut first = Line::zeros();
+    /// Trainer::new(Adam::new(0.05), SquaredError).epochs(2).fit_with_checkpoints(&mut first, &data, &path)?;
+    /// let mut resumed = Line::zeros();
+    /// let history = Trainer::new(Adam::new(0.05), SquaredError)
+    ///     .epochs(4)
+    ///     .fit_with_checkpoints(&mut resumed, &data, &path)?;
+    /// assert_eq!(history.epochs.len(), 4);
+    /// assert_eq!(resumed, straight);
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
+    #[cfg(feature = "safetensors")]
+    pub fn fit_with_checkpoints<N, T, const I: usize, const O: usize>(
+        &mut self,
+        network: &mut N,
+        train: &Dataset<T, I, O>,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<History>
+    where
+        N: Network<I, O, Scalar = T>,
+        T: crate::weights::Element,
+        Opt: Optimizer<T>,
+    {
+        let path = path.as_ref();
+        let resume = if path.exists() {
+            let template = self.optimizer.state();
+            let (restored, state) = crate::checkpoint::load::<N>(path, &template, self.epochs)?;
+            // nothing is changed until everything has been read and checked
+            if let Some(schedule) = self.schedule.as_mut() {
+                schedule.restore_state(&state.schedule)?;
+            } else if !state.schedule.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{}: the checkpoint holds a schedule's state, but this trainer has no schedule",
+                    path.display()
+                )));
+            }
+            self.optimizer.restore_state(state.optimizer.clone())?;
+            self.optimizer.set_learning_rate(state.learning_rate);
+            *network = restored;
+            Some(state)
+        } else {
+            None
+        };
+        let mut save = |net: &N, state: &crate::checkpoint::TrainingState<T>| {
+            crate::checkpoint::save(path, net, state)
+        };
+        match self.validation_split {
+            Some(fraction) => {
+                let (fit_set, validation) = if train.labels.is_some() {
+                    train.stratified_split(1.0 - fraction, self.seed)?
+                } else {
+                    train.split(1.0 - fraction, self.seed)?
+                };
+                self.run(network, &fit_set, Some(&validation), resume, Some(&mut save))
+            }
+            None => self.run(network, train, None, resume, Some(&mut save)),
         }
     }
 
@@ -619,7 +737,7 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
         T: Scalar,
         Opt: Optimizer<T>,
     {
-        self.run(network, train, Some(validation))
+        self.run(network, train, Some(validation), None, None)
     }
 
     fn run<N, T, const I: usize, const O: usize>(
@@ -627,6 +745,8 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
         network: &mut N,
         train: &Dataset<T, I, O>,
         validation: Option<&Dataset<T, I, O>>,
+        resume: Option<TrainingState<T>>,
+        mut save: Option<SaveCheckpoint<'_, N, T>>,
     ) -> Result<History>
     where
         N: Network<I, O, Scalar = T>,
@@ -650,16 +770,26 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
             Batching::FullBatch => n,
         };
         let steps = n.div_ceil(batch);
-        let mut rng = crate::init::seeded_rng(self.seed);
         let mut order: Vec<usize> = (0..n).collect();
         let mut history = History::default();
         // the best epoch's weights, flat in visiting order (any network can
         // be snapshot this way, without requiring `Clone`)
         let mut best: Option<(f64, usize, Vec<T>)> = None;
+        let mut first = 1;
+        if let Some(state) = resume {
+            first = state.epoch + 1;
+            history.epochs = state.history;
+            history.best_epoch = state.epoch;
+            history.stopped_early = state.stopped_early;
+            best = state.best;
+            if state.stopped_early {
+                first = usize::MAX;
+            }
+        }
         let mut gradients = network.zero_gradients();
         let mut reporter = Reporter::new(self.progress, self.epochs, steps);
 
-        for epoch in 1..=self.epochs {
+        for epoch in first..=self.epochs {
             let started = Instant::now();
             if let Some(schedule) = self.schedule.as_mut() {
                 let rate = schedule.rate(epoch - 1);
@@ -668,6 +798,12 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
             }
             let learning_rate = to_f64(self.optimizer.learning_rate());
             if self.shuffle {
+                // each epoch's order depends on the seed and the epoch
+                // alone, so a run resumed at any epoch shuffles as the
+                // uninterrupted run did
+                let mut rng = crate::init::seeded_rng(self.seed);
+                rng.set_stream(epoch as u64);
+                order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
                 order.shuffle(&mut rng);
             }
             reporter.start_epoch(epoch);
@@ -740,8 +876,25 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
                 let best_epoch = best.as_ref().map_or(epoch, |b| b.1);
                 if epoch - best_epoch >= patience && epoch < self.epochs {
                     history.stopped_early = true;
-                    break;
                 }
+            }
+            if let Some(save) = save.as_mut() {
+                let state = TrainingState {
+                    epoch,
+                    learning_rate: self.optimizer.learning_rate(),
+                    optimizer: self.optimizer.state(),
+                    schedule: self.schedule.as_ref().map(|s| s.state()).unwrap_or_default(),
+                    best: best.clone(),
+                    stopped_early: history.stopped_early,
+                    history: history.epochs.clone(),
+                };
+                if let Err(e) = save(network, &state) {
+                    reporter.finish();
+                    return Err(e);
+                }
+            }
+            if history.stopped_early {
+                break;
             }
         }
         reporter.finish();

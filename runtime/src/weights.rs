@@ -648,7 +648,10 @@ where
     let parsed = File::parse(bytes, file)?;
     let mut problems = Vec::new();
     problems.extend(parsed.architecture_problem::<P>());
-    parsed.check::<P>(renames, &|_| false, &mut problems);
+    // a checkpoint holds the training state beside the network
+    let checkpoint = parsed.metadata.contains_key(crate::checkpoint::EPOCH_KEY);
+    let also_allowed = |name: &str| checkpoint && crate::checkpoint::is_training_state(name);
+    parsed.check::<P>(renames, &also_allowed, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Mismatch {
             file: file.into(),

@@ -1,6 +1,6 @@
 //! Adagrad: per-parameter step sizes from the sum of squared gradients.
 
-use super::{Optimizer, State, decayed};
+use super::{Optimizer, OptimizerState, State, decayed};
 use crate::Scalar;
 use crate::network::Trainable;
 use crate::scalar::constant;
@@ -150,6 +150,20 @@ impl<T: Scalar> Optimizer<T> for Adagrad<T> {
 
     fn set_learning_rate(&mut self, rate: T) {
         self.learning_rate = rate;
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState {
+            kind: "adagrad",
+            steps: 0,
+            vectors: self.sums.export(["sum_of_squares"]),
+        }
+    }
+
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        let (_, vectors) = super::take_vectors(state, "adagrad", ["sum_of_squares"])?;
+        self.sums.vectors = vectors;
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Adam: moving averages of the gradient and its square, bias-corrected.
 
-use super::{Optimizer, State, decayed};
+use super::{Optimizer, OptimizerState, State, decayed};
 use crate::Scalar;
 use crate::network::Trainable;
 use crate::scalar::constant;
@@ -223,6 +223,14 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn set_learning_rate(&mut self, rate: T) {
         self.learning_rate = rate;
     }
+
+    fn state(&self) -> OptimizerState<T> {
+        self.moments.state("adam")
+    }
+
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        self.moments.restore("adam", state)
+    }
 }
 
 /// The hyper-parameters of one Adam or AdamW step.
@@ -261,6 +269,27 @@ impl<T: Scalar> Moments<T> {
 
     pub(super) const fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// The moments as `m` and `v` with the step count, for a checkpoint.
+    pub(super) fn state(&self, kind: &'static str) -> OptimizerState<T> {
+        OptimizerState {
+            kind,
+            steps: self.steps,
+            vectors: self.moments.export(["m", "v"]),
+        }
+    }
+
+    /// Restores what [`state`](Self::state) returned.
+    pub(super) fn restore(
+        &mut self,
+        kind: &'static str,
+        state: OptimizerState<T>,
+    ) -> crate::Result<()> {
+        let (steps, vectors) = super::take_vectors(state, kind, ["m", "v"])?;
+        self.moments.vectors = vectors;
+        self.steps = steps;
+        Ok(())
     }
 
     #[cfg(test)]

@@ -1,6 +1,6 @@
 //! AdamW: Adam with decoupled weight decay.
 
-use super::Optimizer;
+use super::{Optimizer, OptimizerState};
 use super::adam::{Moments, Rule};
 use crate::Scalar;
 use crate::network::Trainable;
@@ -205,6 +205,14 @@ impl<T: Scalar> Optimizer<T> for AdamW<T> {
 
     fn set_learning_rate(&mut self, rate: T) {
         self.learning_rate = rate;
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        self.moments.state("adamw")
+    }
+
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        self.moments.restore("adamw", state)
     }
 }
 

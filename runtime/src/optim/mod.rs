@@ -133,6 +133,131 @@ pub trait Optimizer<T: Scalar> {
     /// assert_eq!(momentum.learning_rate, 0.05);
     /// ```
     fn set_learning_rate(&mut self, rate: T);
+
+    /// The state that a checkpoint saves so that training resumes exactly:
+    /// the optimizer's kind, its step count and its per-parameter vectors.
+    /// The default, for optimizers without state, is an empty state of kind
+    /// `"stateless"`.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// use staticnet::optim::Adam;
+    ///
+    /// network! { struct Net<f64> { input: 2, out: dense(1) } }
+    ///
+    /// let mut net = Net::zeros();
+    /// let mut adam = Adam::new(0.1);
+    /// let (_, grads) = net.gradients(&[1.0, 2.0].into(), &[1.0].into(), SquaredError);
+    /// adam.step(&mut net, &grads);
+    /// let state = adam.state();
+    /// assert_eq!((state.kind, state.steps), ("adam", 1));
+    /// let names: Vec<&str> = state.vectors.iter().map(|(name, v)| { assert_eq!(v.len(), 3); *name }).collect();
+    /// assert_eq!(names, ["m", "v"]);
+    /// ```
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState {
+            kind: "stateless",
+            steps: 0,
+            vectors: Vec::new(),
+        }
+    }
+
+    /// Restores what [`state`](Self::state) returned, so that the next step
+    /// is the one that would have followed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`](crate::Error::Invalid) when the state is of another
+    /// kind of optimizer, or its vectors are not the ones this optimizer
+    /// keeps (names, or lengths that differ from each other); the optimizer
+    /// is unchanged then.
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// use staticnet::optim::Adam;
+    ///
+    /// network! { #[derive(Clone, Debug, PartialEq)] struct Net<f64> { input: 2, out: dense(1) } }
+    ///
+    /// let (x, y) = ([1.0, 2.0].into(), [1.0].into());
+    /// let (mut a, mut adam) = (Net::from_seed(1), Adam::new(0.1));
+    /// for _ in 0..3 {
+    ///     let (_, g) = a.gradients(&x, &y, SquaredError);
+    ///     adam.step(&mut a, &g);
+    /// }
+    /// // a fresh optimizer given the state continues as the first one does
+    /// let mut b = a.clone();
+    /// let mut resumed = Adam::new(0.1);
+    /// resumed.restore_state(adam.state())?;
+    /// let (_, g) = a.gradients(&x, &y, SquaredError);
+    /// adam.step(&mut a, &g);
+    /// resumed.step(&mut b, &g);
+    /// assert_eq!(a, b);
+    /// assert!(Sgd::new(0.1).restore_state(adam.state()).is_err());
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        if state.vectors.is_empty() && state.kind == "stateless" {
+            Ok(())
+        } else {
+            Err(crate::Error::Invalid(format!(
+                "this optimizer keeps no state, but the state is that of `{}`",
+                state.kind
+            )))
+        }
+    }
+}
+
+/// The state of an optimizer: what a checkpoint saves besides the network.
+///
+/// ```
+/// use staticnet::prelude::*;
+/// use staticnet::optim::OptimizerState;
+///
+/// let state: OptimizerState<f32> = Sgd::new(0.1).state();
+/// assert_eq!(state, OptimizerState { kind: "sgd", steps: 0, vectors: vec![] });
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerState<T> {
+    /// The optimizer: `sgd`, `momentum`, `nesterov`, `adagrad`, `rmsprop`,
+    /// `adam`, `adamw`.
+    pub kind: &'static str,
+    /// Steps taken (Adam's `t`); 0 for optimizers that do not count.
+    pub steps: u64,
+    /// Per-parameter vectors by name (`velocity`; Adam's `m` and `v`), each
+    /// one value per scalar parameter in visiting order, or empty before the
+    /// first step.
+    pub vectors: Vec<(&'static str, Vec<T>)>,
+}
+
+/// Checks that `state` is of `kind` with exactly the vectors `names`, of
+/// equal lengths, and returns the vectors in that order.
+fn take_vectors<T, const K: usize>(
+    mut state: OptimizerState<T>,
+    kind: &'static str,
+    names: [&'static str; K],
+) -> crate::Result<(u64, [Vec<T>; K])> {
+    let invalid = |message: String| Err(crate::Error::Invalid(message));
+    if state.kind != kind {
+        return invalid(format!(
+            "the optimizer state is that of `{}`, not of `{kind}`",
+            state.kind
+        ));
+    }
+    let found: Vec<&str> = state.vectors.iter().map(|(name, _)| *name).collect();
+    if found != names {
+        return invalid(format!(
+            "`{kind}` keeps the vectors {names:?}, the state holds {found:?}"
+        ));
+    }
+    let lengths: Vec<usize> = state.vectors.iter().map(|(_, v)| v.len()).collect();
+    if lengths.windows(2).any(|w| w[0] != w[1]) {
+        return invalid(format!(
+            "the vectors of the `{kind}` state differ in length: {lengths:?}"
+        ));
+    }
+    let mut vectors = state.vectors.drain(..).map(|(_, v)| v);
+    let vectors = core::array::from_fn(|_| vectors.next().unwrap_or_default());
+    Ok((state.steps, vectors))
 }
 
 /// `K` flat vectors of per-parameter state, one value per scalar parameter
@@ -143,6 +268,11 @@ struct State<T, const K: usize> {
 }
 
 impl<T: Scalar, const K: usize> State<T, K> {
+    /// The vectors under `names`, for [`Optimizer::state`].
+    fn export(&self, names: [&'static str; K]) -> Vec<(&'static str, Vec<T>)> {
+        names.into_iter().zip(self.vectors.iter().cloned()).collect()
+    }
+
     /// No state: allocated by the first [`prepare`](Self::prepare).
     fn new() -> Self {
         Self {

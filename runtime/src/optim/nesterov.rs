@@ -1,6 +1,6 @@
 //! Gradient descent with Nesterov momentum.
 
-use super::{Optimizer, State, decayed};
+use super::{Optimizer, OptimizerState, State, decayed};
 use crate::Scalar;
 use crate::network::Trainable;
 use crate::scalar::constant;
@@ -155,6 +155,20 @@ impl<T: Scalar> Optimizer<T> for Nesterov<T> {
 
     fn set_learning_rate(&mut self, rate: T) {
         self.learning_rate = rate;
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState {
+            kind: "nesterov",
+            steps: 0,
+            vectors: self.velocity.export(["velocity"]),
+        }
+    }
+
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        let (_, vectors) = super::take_vectors(state, "nesterov", ["velocity"])?;
+        self.velocity.vectors = vectors;
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! RMSProp: per-parameter step sizes from a moving average of squared
 //! gradients.
 
-use super::{Optimizer, State, decayed};
+use super::{Optimizer, OptimizerState, State, decayed};
 use crate::Scalar;
 use crate::network::Trainable;
 use crate::scalar::constant;
@@ -184,6 +184,20 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
 
     fn set_learning_rate(&mut self, rate: T) {
         self.learning_rate = rate;
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState {
+            kind: "rmsprop",
+            steps: 0,
+            vectors: self.averages.export(["mean_square"]),
+        }
+    }
+
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        let (_, vectors) = super::take_vectors(state, "rmsprop", ["mean_square"])?;
+        self.averages.vectors = vectors;
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Plain stochastic gradient descent.
 
-use super::{Optimizer, decayed};
+use super::{Optimizer, OptimizerState, decayed};
 use crate::Scalar;
 use crate::network::Trainable;
 
@@ -89,6 +89,18 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
 
     fn set_learning_rate(&mut self, rate: T) {
         self.learning_rate = rate;
+    }
+
+    fn state(&self) -> OptimizerState<T> {
+        OptimizerState {
+            kind: "sgd",
+            steps: 0,
+            vectors: Vec::new(),
+        }
+    }
+
+    fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
+        super::take_vectors(state, "sgd", []).map(|_| ())
     }
 }
 
