@@ -233,6 +233,37 @@ pub(crate) fn encode(
     })
 }
 
+/// Whether the JSON text `json` holds, outside its strings, a run of digits
+/// whose value exceeds `isize::MAX`. Allocates nothing; on text that is not
+/// JSON the answer does not matter, as the parser refuses it anyway.
+fn has_huge_number(json: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut value: usize = 0;
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b.is_ascii_digit() {
+            value = value
+                .saturating_mul(10)
+                .saturating_add(usize::from(b - b'0'));
+            if value > isize::MAX as usize {
+                return true;
+            }
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        value = 0;
+    }
+    false
+}
+
 /// A parsed safetensors file, checked against the bounds of the format.
 pub(crate) struct File<'a> {
     pub(crate) tensors: SafeTensors<'a>,
@@ -258,6 +289,18 @@ impl<'a> File<'a> {
         if header > MAX_HEADER_BYTES as u64 {
             return Err(format(format!(
                 "the header claims {header} bytes, more than the {MAX_HEADER_BYTES} a loader accepts"
+            )));
+        }
+        // safetensors 0.8 adds the end of the data to the header's length
+        // unchecked, which panics (with overflow checks) on offsets near
+        // `usize::MAX`; no size or offset of a real file exceeds `isize::MAX`
+        if let Some(json) = bytes.get(8..8 + header as usize)
+            && has_huge_number(json)
+        {
+            return Err(format(format!(
+                "not a valid safetensors file: the header holds a number larger than {}, \
+                 more than any size or offset can be",
+                isize::MAX
             )));
         }
         let (_, meta) = SafeTensors::read_metadata(bytes)
@@ -543,7 +586,7 @@ where
     /// use staticnet::weights::Weights;
     ///
     /// network! { struct Small { input: 3, out: dense(2) } }
-    /// network! { struct Wide { input: 4, out: dense(2) } }
+    /// network! { #[derive(Debug)] struct Wide { input: 4, out: dense(2) } }
     ///
     /// let bytes = Small::from_seed(1).to_safetensors();
     /// let error = Wide::from_safetensors(&bytes).unwrap_err().to_string();
