@@ -1,10 +1,13 @@
 //! Code generation from a checked network. Cannot fail: every check
 //! happened in `validate`. Generated code names the runtime by absolute paths
 //! only, holds no arithmetic kernels (it calls layer, activation and loss
-//! methods of the runtime) and starts its locals with `__`.
+//! methods of the runtime) and starts its locals with `__`. What needs a heap
+//! (the batch methods and the batch trace) is wrapped in
+//! `::staticnet::__if_alloc!`, which the runtime expands only with its
+//! `alloc` feature: the macro cannot see the runtime's features.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::spatial::Geom;
 use crate::validate::{CheckedLayer, Dim, Network, Op};
@@ -26,6 +29,7 @@ pub fn expand(net: &Network) -> TokenStream {
         input_span,
         layers: all_layers,
         assertions,
+        all_inline,
     } = net;
     // flatten only changes the shape: it has no field, no trace and no code
     let layers: Vec<&CheckedLayer> = all_layers
@@ -159,9 +163,17 @@ pub fn expand(net: &Network) -> TokenStream {
         }
     };
 
+    let heap_checks: Vec<TokenStream> = if *all_inline {
+        Vec::new()
+    } else {
+        params.iter().filter_map(|l| heap_check(l)).collect()
+    };
     let fields: Vec<_> = params.iter().map(|l| &l.field).collect();
     let names: Vec<_> = params.iter().map(|l| l.name.as_str()).collect();
-    let types: Vec<_> = params.iter().map(|l| layer_type(l, t)).collect();
+    let types: Vec<_> = params
+        .iter()
+        .map(|l| layer_type(l, t, *all_inline))
+        .collect();
     let field_docs: Vec<_> = params.iter().map(|l| layer_doc(l)).collect();
     let trace_fields: Vec<_> = layers.iter().map(|l| &l.field).collect();
     let trace_docs: Vec<_> = layers.iter().map(|l| layer_doc(l)).collect();
@@ -202,7 +214,7 @@ pub fn expand(net: &Network) -> TokenStream {
             let dims = l.output_shape.dims();
             let parameters = match l.op {
                 Op::Dense | Op::Conv(_) => {
-                    let ty = layer_type(l, t);
+                    let ty = layer_type(l, t, *all_inline);
                     quote!(<#ty>::PARAMETERS)
                 }
                 _ => quote!(0),
@@ -468,13 +480,15 @@ pub fn expand(net: &Network) -> TokenStream {
                     #forward
                 }
 
-                /// The outputs for a batch, one sample per column.
-                #[must_use]
-                pub fn forward_batch(
-                    &self,
-                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-                ) -> #rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn> {
-                    #forward_batch
+                ::staticnet::__if_alloc! {
+                    /// The outputs for a batch, one sample per column.
+                    #[must_use]
+                    pub fn forward_batch(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                    ) -> #rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn> {
+                        #forward_batch
+                    }
                 }
 
                 /// The forward pass for one sample, recording every layer's
@@ -485,16 +499,18 @@ pub fn expand(net: &Network) -> TokenStream {
                     #trace { input: *x, #(#trace_fields: #trace_locals),* }
                 }
 
-                /// The forward pass for a batch, recording every layer's
-                /// pre-activations and activations for
-                /// [`backward_batch`](Self::backward_batch).
-                #[must_use]
-                pub fn forward_batch_trace(
-                    &self,
-                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-                ) -> #batch_trace {
-                    #(#batch_trace_steps)*
-                    #batch_trace { input: x.clone(), #(#trace_fields: #trace_locals),* }
+                ::staticnet::__if_alloc! {
+                    /// The forward pass for a batch, recording every layer's
+                    /// pre-activations and activations for
+                    /// [`backward_batch`](Self::backward_batch).
+                    #[must_use]
+                    pub fn forward_batch_trace(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                    ) -> #batch_trace {
+                        #(#batch_trace_steps)*
+                        #batch_trace { input: x.clone(), #(#trace_fields: #trace_locals),* }
+                    }
                 }
 
                 /// Backpropagation for one sample: given the trace of the forward
@@ -522,36 +538,38 @@ pub fn expand(net: &Network) -> TokenStream {
                     __delta
                 }
 
-                /// Backpropagation for a batch: given the trace of the forward pass
-                /// and the output deltas of the last layer (one sample per column),
-                /// adds the parameter gradients summed over the batch to
-                /// `gradients` and returns the gradients with respect to the
-                /// inputs. Pass the deltas of the mean loss (as
-                /// [`Loss::delta_batch`](::staticnet::loss::Loss::delta_batch)
-                /// gives them) to accumulate mean gradients.
-                ///
-                /// # Panics
-                ///
-                /// If `delta` has a different number of columns than the batch.
-                pub fn backward_batch(
-                    &self,
-                    trace: &#batch_trace,
-                    delta: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
-                    gradients: &mut #grads,
-                ) -> #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn> {
-                    let __delta = self.__backward_batch(trace, delta, gradients);
-                    #first_back_batch
-                }
+                ::staticnet::__if_alloc! {
+                    /// Backpropagation for a batch: given the trace of the forward pass
+                    /// and the output deltas of the last layer (one sample per column),
+                    /// adds the parameter gradients summed over the batch to
+                    /// `gradients` and returns the gradients with respect to the
+                    /// inputs. Pass the deltas of the mean loss (as
+                    /// [`Loss::delta_batch`](::staticnet::loss::Loss::delta_batch)
+                    /// gives them) to accumulate mean gradients.
+                    ///
+                    /// # Panics
+                    ///
+                    /// If `delta` has a different number of columns than the batch.
+                    pub fn backward_batch(
+                        &self,
+                        trace: &#batch_trace,
+                        delta: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                        gradients: &mut #grads,
+                    ) -> #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn> {
+                        let __delta = self.__backward_batch(trace, delta, gradients);
+                        #first_back_batch
+                    }
 
-                fn __backward_batch(
-                    &self,
-                    trace: &#batch_trace,
-                    delta: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
-                    gradients: &mut #grads,
-                ) -> #rt::OMatrix<#t, #rt::Const<#first_out>, #rt::Dyn> {
-                    let __delta = delta.clone();
-                    #backward_batch
-                    __delta
+                    fn __backward_batch(
+                        &self,
+                        trace: &#batch_trace,
+                        delta: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                        gradients: &mut #grads,
+                    ) -> #rt::OMatrix<#t, #rt::Const<#first_out>, #rt::Dyn> {
+                        let __delta = delta.clone();
+                        #backward_batch
+                        __delta
+                    }
                 }
 
                 /// Gradients of all zeros.
@@ -591,46 +609,48 @@ pub fn expand(net: &Network) -> TokenStream {
                     __loss
                 }
 
-                /// The mean loss of a batch and the mean gradients of every
-                /// parameter.
-                ///
-                /// # Panics
-                ///
-                /// If `x` and `y` have different numbers of columns.
-                #[must_use]
-                pub fn batch_gradients<L: #rt::Loss>(
-                    &self,
-                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-                    y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
-                    loss: L,
-                ) -> (#t, #grads) {
-                    let mut __gradients = Self::zero_gradients();
-                    let __loss = self.accumulate_batch_gradients(x, y, loss, &mut __gradients);
-                    (__loss, __gradients)
-                }
+                ::staticnet::__if_alloc! {
+                    /// The mean loss of a batch and the mean gradients of every
+                    /// parameter.
+                    ///
+                    /// # Panics
+                    ///
+                    /// If `x` and `y` have different numbers of columns.
+                    #[must_use]
+                    pub fn batch_gradients<L: #rt::Loss>(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                        y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                        loss: L,
+                    ) -> (#t, #grads) {
+                        let mut __gradients = Self::zero_gradients();
+                        let __loss = self.accumulate_batch_gradients(x, y, loss, &mut __gradients);
+                        (__loss, __gradients)
+                    }
 
-                /// Adds the mean gradients of a batch's loss to `gradients` and
-                /// returns the mean loss.
-                ///
-                /// # Panics
-                ///
-                /// If `x` and `y` have different numbers of columns.
-                pub fn accumulate_batch_gradients<L: #rt::Loss>(
-                    &self,
-                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-                    y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
-                    loss: L,
-                    gradients: &mut #grads,
-                ) -> #t {
-                    let __trace = self.forward_batch_trace(x);
-                    let (__loss, __delta) = loss.delta_batch(
-                        &#last_act,
-                        &__trace.#last_field.z,
-                        &__trace.#last_field.a,
-                        y,
-                    );
-                    self.__backward_batch(&__trace, &__delta, gradients);
-                    __loss
+                    /// Adds the mean gradients of a batch's loss to `gradients` and
+                    /// returns the mean loss.
+                    ///
+                    /// # Panics
+                    ///
+                    /// If `x` and `y` have different numbers of columns.
+                    pub fn accumulate_batch_gradients<L: #rt::Loss>(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                        y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                        loss: L,
+                        gradients: &mut #grads,
+                    ) -> #t {
+                        let __trace = self.forward_batch_trace(x);
+                        let (__loss, __delta) = loss.delta_batch(
+                            &#last_act,
+                            &__trace.#last_field.z,
+                            &__trace.#last_field.a,
+                            y,
+                        );
+                        self.__backward_batch(&__trace, &__delta, gradients);
+                        __loss
+                    }
                 }
             }
 
@@ -657,11 +677,13 @@ pub fn expand(net: &Network) -> TokenStream {
                     #ident::forward(self, x)
                 }
 
-                fn forward_batch(
-                    &self,
-                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-                ) -> #rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn> {
-                    #ident::forward_batch(self, x)
+                ::staticnet::__if_alloc! {
+                    fn forward_batch(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                    ) -> #rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn> {
+                        #ident::forward_batch(self, x)
+                    }
                 }
 
                 fn accumulate_gradients<L: #rt::Loss>(
@@ -674,14 +696,16 @@ pub fn expand(net: &Network) -> TokenStream {
                     #ident::accumulate_gradients(self, x, y, loss, gradients)
                 }
 
-                fn accumulate_batch_gradients<L: #rt::Loss>(
-                    &self,
-                    x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-                    y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
-                    loss: L,
-                    gradients: &mut #grads,
-                ) -> #t {
-                    #ident::accumulate_batch_gradients(self, x, y, loss, gradients)
+                ::staticnet::__if_alloc! {
+                    fn accumulate_batch_gradients<L: #rt::Loss>(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                        y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                        loss: L,
+                        gradients: &mut #grads,
+                    ) -> #t {
+                        #ident::accumulate_batch_gradients(self, x, y, loss, gradients)
+                    }
                 }
             }
         }
@@ -718,21 +742,24 @@ pub fn expand(net: &Network) -> TokenStream {
             )*
         }
 
-        #[doc = #doc_batch_trace]
-        #[derive(Clone, Debug, PartialEq)]
-        #[allow(dead_code)]
-        #vis struct #batch_trace {
-            #[doc = #input_doc]
-            pub input: #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
-            #(
-                #[doc = #trace_docs]
-                pub #trace_fields: #rt::BatchLayerTrace<#t, #outs>,
-            )*
+        ::staticnet::__if_alloc! {
+            #[doc = #doc_batch_trace]
+            #[derive(Clone, Debug, PartialEq)]
+            #[allow(dead_code)]
+            #vis struct #batch_trace {
+                #[doc = #input_doc]
+                pub input: #rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                #(
+                    #[doc = #trace_docs]
+                    pub #trace_fields: #rt::BatchLayerTrace<#t, #outs>,
+                )*
+            }
         }
 
         #body
 
         #(#assertions)*
+        #(#heap_checks)*
     }
 }
 
@@ -769,7 +796,44 @@ fn storage(scalars: Option<usize>, symbolic: TokenStream) -> TokenStream {
     }
 }
 
-fn layer_type(l: &CheckedLayer, t: &syn::Type) -> TokenStream {
+/// For a layer that [`storage`] may put on the heap: an assertion, at the
+/// layer's size, that fails without the runtime's `alloc` feature (where
+/// `__private::Heap` is `Inline`, so that this is the only error).
+fn heap_check(l: &CheckedLayer) -> Option<TokenStream> {
+    let size = match (&l.op, &l.input, &l.output) {
+        (Op::Conv(g), ..) => Some(g.cout * g.kernel_len() + g.cout),
+        (Op::Dense, Dim::Known(i), Dim::Known(o)) => Some(i * o + o),
+        _ => None,
+    };
+    let name = &l.name;
+    let (size, count) = match size {
+        Some(n) if n <= HEAP_THRESHOLD => return None,
+        Some(n) => (quote!(#n), format!("{n} parameters, more")),
+        None => {
+            let (i, o) = (l.input.value(), l.output.value());
+            (quote!(#i * #o + #o), "more parameters".to_string())
+        }
+    };
+    let message = format!(
+        "layer `{name}` has {count} than a layer keeps inline ({HEAP_THRESHOLD}); keeping them on the heap needs the `alloc` feature of staticnet"
+    );
+    Some(quote_spanned! {l.output_span=>
+        const _: () = ::core::assert!(
+            ::staticnet::__private::HEAP || #size <= ::staticnet::layers::HEAP_THRESHOLD,
+            #message
+        );
+    })
+}
+
+/// A layer's type; inline whatever its size where `all_inline`.
+fn layer_type(l: &CheckedLayer, t: &syn::Type, all_inline: bool) -> TokenStream {
+    let storage = |scalars, symbolic| {
+        if all_inline {
+            quote!(::staticnet::__private::Inline)
+        } else {
+            storage(scalars, symbolic)
+        }
+    };
     match &l.op {
         Op::Conv(g) => {
             let (cout, klen) = (g.cout, g.kernel_len());

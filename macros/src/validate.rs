@@ -136,6 +136,9 @@ pub struct Network {
     pub layers: Vec<CheckedLayer>,
     /// `const _: () = assert!(..);` items for what only the compiler can check.
     pub assertions: Vec<TokenStream>,
+    /// Every layer keeps its parameters inline, whatever its size (a network
+    /// with baked-in weights); otherwise large layers live on the heap.
+    pub all_inline: bool,
 }
 
 /// Collects errors so that all of them are reported together.
@@ -417,6 +420,7 @@ pub fn validate(decl: Declaration) -> (Network, Option<syn::Error>) {
         input_span,
         layers,
         assertions,
+        all_inline: false,
     };
     let error = errors.0.into_iter().reduce(|mut a, b| {
         a.combine(b);

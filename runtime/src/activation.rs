@@ -7,7 +7,9 @@
 
 use core::fmt::{Debug, Display};
 
-use nalgebra::{Const, Dyn, OMatrix, SVector};
+use nalgebra::SVector;
+#[cfg(feature = "alloc")]
+use nalgebra::{Const, Dyn, OMatrix};
 
 use crate::Scalar;
 
@@ -146,6 +148,7 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     /// let z = Matrix2xX::from_column_slice(&[0.0, 0.0, 5.0, 5.0]);
     /// assert_eq!(Softmax.apply_batch(&z), Matrix2xX::from_element(2, 0.5));
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     fn apply_batch<T: Scalar, const N: usize>(
         &self,
@@ -200,6 +203,7 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     /// Relu.backprop_batch(&z, &a, &mut grad);
     /// assert_eq!(grad, Matrix2xX::from_column_slice(&[0.0, 1.0, 1.0, 0.0]));
     /// ```
+    #[cfg(feature = "alloc")]
     fn backprop_batch<T: Scalar, const N: usize>(
         &self,
         z: &OMatrix<T, Const<N>, Dyn>,
@@ -796,7 +800,9 @@ impl Display for Softmax {
 #[cfg(test)]
 mod tests {
     use approx::{assert_abs_diff_eq, assert_relative_eq};
-    use nalgebra::{Matrix3xX, SVector, Vector3};
+    #[cfg(feature = "alloc")]
+    use nalgebra::Matrix3xX;
+    use nalgebra::{SVector, Vector3};
 
     use super::*;
 
@@ -1147,27 +1153,30 @@ mod tests {
         let grad_z = Tanh.backprop(&z, &a, &grad_a);
         assert_eq!(grad_z, grad_a.component_mul(&a.map(|a| 1.0 - a * a)));
 
-        let zb = Matrix3xX::from_columns(&[z, -z, 2.0 * z]);
-        let ab = Softmax.apply_batch(&zb);
-        let mut gb = Matrix3xX::from_columns(&[grad_a, 2.0 * grad_a, -grad_a]);
-        let gb0 = gb.clone();
-        Softmax.backprop_batch(&zb, &ab, &mut gb);
-        for j in 0..3 {
-            let zj: Vector3<f64> = zb.column(j).into();
-            let aj = Softmax.apply(&zj);
-            assert_eq!(ab.column(j), aj);
-            assert_eq!(
-                gb.column(j),
-                Softmax.backprop(&zj, &aj, &gb0.column(j).into())
-            );
-        }
+        #[cfg(feature = "alloc")]
+        {
+            let zb = Matrix3xX::from_columns(&[z, -z, 2.0 * z]);
+            let ab = Softmax.apply_batch(&zb);
+            let mut gb = Matrix3xX::from_columns(&[grad_a, 2.0 * grad_a, -grad_a]);
+            let gb0 = gb.clone();
+            Softmax.backprop_batch(&zb, &ab, &mut gb);
+            for j in 0..3 {
+                let zj: Vector3<f64> = zb.column(j).into();
+                let aj = Softmax.apply(&zj);
+                assert_eq!(ab.column(j), aj);
+                assert_eq!(
+                    gb.column(j),
+                    Softmax.backprop(&zj, &aj, &gb0.column(j).into())
+                );
+            }
 
-        // Width zero and batch size zero are no-ops, not panics.
-        let empty = OMatrix::<f64, Const<0>, Dyn>::zeros(3);
-        let mut g = empty.clone();
-        assert_eq!(Relu.apply_batch(&empty).ncols(), 3);
-        Relu.backprop_batch(&empty, &empty, &mut g);
-        assert_eq!(Relu.apply_batch(&Matrix3xX::<f64>::zeros(0)).ncols(), 0);
+            // Width zero and batch size zero are no-ops, not panics.
+            let empty = OMatrix::<f64, Const<0>, Dyn>::zeros(3);
+            let mut g = empty.clone();
+            assert_eq!(Relu.apply_batch(&empty).ncols(), 3);
+            Relu.backprop_batch(&empty, &empty, &mut g);
+            assert_eq!(Relu.apply_batch(&Matrix3xX::<f64>::zeros(0)).ncols(), 0);
+        }
         assert_eq!(Softmax.apply(&SVector::<f64, 0>::zeros()).len(), 0);
     }
 

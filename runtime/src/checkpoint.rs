@@ -163,7 +163,9 @@ where
     let mut number = |key: &str, text: Option<&str>| -> Option<u64> {
         let parsed = text.and_then(|t| t.parse().ok());
         if parsed.is_none() {
-            problems.push(format!("metadata `{key}`: expected a count, found {text:?}"));
+            problems.push(format!(
+                "metadata `{key}`: expected a count, found {text:?}"
+            ));
         }
         parsed
     };
@@ -265,12 +267,9 @@ fn read_vector<T: Element>(
         return None;
     };
     match view.shape() {
-        [n] if view.dtype() == T::DTYPE && lengths.contains(n) => Some(
-            view.data()
-                .chunks_exact(T::BYTES)
-                .map(T::read_le)
-                .collect(),
-        ),
+        [n] if view.dtype() == T::DTYPE && lengths.contains(n) => {
+            Some(view.data().chunks_exact(T::BYTES).map(T::read_le).collect())
+        }
         shape => {
             problems.push(format!(
                 "{name}: expected {} with length {}, found {} {shape:?}",

@@ -2,6 +2,10 @@
 
 use core::fmt;
 
+// sqrt, ln and cos of f64 from libm where the crate is `no_std`
+#[cfg(not(any(feature = "std", test)))]
+use nalgebra::ComplexField as _;
+#[cfg(feature = "alloc")]
 use nalgebra::DMatrix;
 use rand::{Rng, RngExt, SeedableRng};
 
@@ -133,6 +137,10 @@ pub enum Init {
     /// A uniformly distributed (Haar) random orthogonal matrix times `gain`:
     /// the rows are orthonormal when there are at most as many rows as
     /// columns, the columns otherwise (Saxe et al., 2014).
+    ///
+    /// It takes a QR decomposition of a heap-allocated matrix, so it needs
+    /// the `alloc` feature (on by default, through `std`); without it,
+    /// [`fill`](Self::fill) panics with a message that says so.
     Orthogonal {
         /// The factor applied to the orthogonal matrix.
         gain: f64,
@@ -216,7 +224,8 @@ impl Init {
     /// # Panics
     ///
     /// If a parameter is not finite, `low > high`, or a standard deviation
-    /// is negative.
+    /// is negative; for [`Orthogonal`](Self::Orthogonal) without the `alloc`
+    /// feature.
     pub fn fill<T: Scalar, R: Rng + ?Sized>(
         self,
         values: &mut [T],
@@ -252,6 +261,11 @@ impl Init {
                     *v = crate::scalar::constant(mean + std * z);
                 }
             }
+            #[cfg(not(feature = "alloc"))]
+            Self::Orthogonal { .. } => {
+                panic!("orthogonal initialization needs the `alloc` feature of staticnet")
+            }
+            #[cfg(feature = "alloc")]
             Self::Orthogonal { gain } => {
                 let (rows, cols) = match fan_in.checked_mul(fan_out) {
                     Some(n) if n == values.len() => (fan_out, fan_in),
@@ -318,6 +332,7 @@ fn fill_normal<T: Scalar, R: Rng + ?Sized>(values: &mut [T], mean: f64, std: f64
 /// already returns that factorization (its `r()` has a nonnegative diagonal
 /// and `q()` carries the signs), which makes the fix a no-op today; it is
 /// kept so the result does not depend on that convention.
+#[cfg(feature = "alloc")]
 fn orthogonal<R: Rng + ?Sized>(rows: usize, cols: usize, rng: &mut R) -> DMatrix<f64> {
     if rows == 0 || cols == 0 {
         return DMatrix::zeros(rows, cols);
@@ -366,6 +381,7 @@ impl fmt::Display for Init {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "alloc")]
     use nalgebra::DMatrix;
 
     const N: usize = 200_000;
@@ -546,6 +562,7 @@ mod tests {
     }
 
     /// `W` as a `fan_out × fan_in` matrix, or `len × 1`.
+    #[cfg(feature = "alloc")]
     fn orthogonal_matrix(gain: f64, rows: usize, cols: usize, seed: u64) -> DMatrix<f64> {
         let mut w = vec![0.0_f64; rows * cols];
         Init::Orthogonal { gain }.fill(&mut w, cols, rows, &mut seeded_rng(seed));
@@ -553,6 +570,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn orthogonal_is_orthogonal_in_every_shape() {
         for (rows, cols) in [
             (1, 1),
@@ -577,6 +595,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn orthogonal_bias_is_a_scaled_unit_vector() {
         // length 4 ≠ fan_in · fan_out: a 4 × 1 matrix with an orthonormal column
         let mut b = [0.0_f64; 4];
@@ -586,6 +605,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn orthogonal_is_uniformly_distributed() {
         // For a Haar random n × n orthogonal matrix every entry has mean 0
         // and variance 1/n. A QR with the other sign convention (Householder
@@ -614,6 +634,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn orthogonal_entries_have_variance_gain_squared_over_the_long_side() {
         for (rows, cols) in [(40, 100), (100, 40)] {
             let w = orthogonal_matrix(2.0, rows, cols, 8);
@@ -648,8 +669,18 @@ mod tests {
     ];
 
     #[test]
+    #[cfg(not(feature = "alloc"))]
+    #[should_panic(expected = "orthogonal initialization needs the `alloc` feature")]
+    fn orthogonal_needs_alloc() {
+        Init::Orthogonal { gain: 1.0 }.fill(&mut [0.0_f32; 4], 2, 2, &mut seeded_rng(0));
+    }
+
+    #[test]
     fn same_seed_same_bits_across_scalar_types() {
         for init in ALL {
+            if cfg!(not(feature = "alloc")) && matches!(init, Init::Orthogonal { .. }) {
+                continue;
+            }
             let mut a = [0.0_f64; 12];
             let mut a2 = [0.0_f64; 12];
             let mut b = [0.0_f32; 12];

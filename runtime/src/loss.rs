@@ -6,7 +6,9 @@
 
 use core::fmt::{Debug, Display};
 
-use nalgebra::{Const, Dyn, OMatrix, SVector};
+use nalgebra::SVector;
+#[cfg(feature = "alloc")]
+use nalgebra::{Const, Dyn, OMatrix};
 
 use crate::Scalar;
 use crate::activation::{Activation, ActivationKind};
@@ -140,6 +142,7 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
     /// assert_eq!(mean, 2.5); // (½ · 1 + ½ · 9) / 2
     /// assert_eq!(delta, Matrix1xX::from_row_slice(&[0.5, 1.5])); // (a − y) / 2
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     fn delta_batch<T: Scalar, A: Activation, const N: usize>(
         &self,
@@ -563,7 +566,9 @@ impl Display for CrossEntropy {
 #[cfg(test)]
 mod tests {
     use approx::{assert_abs_diff_eq, assert_relative_eq};
-    use nalgebra::{Const, Dyn, Matrix3xX, OMatrix, SVector, Vector3};
+    #[cfg(feature = "alloc")]
+    use nalgebra::{Const, Dyn, Matrix3xX, OMatrix};
+    use nalgebra::{SVector, Vector3};
 
     use super::*;
     use crate::activation::{
@@ -913,6 +918,7 @@ mod tests {
 
     /// `delta_batch` is the mean of the per-sample values and every column
     /// is that sample's delta over the batch size.
+    #[cfg(feature = "alloc")]
     fn check_delta_batch<L: Loss, A: Activation>(loss: &L, act: &A, y: &Matrix3xX<f64>) {
         let z = Matrix3xX::from_columns(&[
             Vector3::new(0.7, -1.3, 2.1),
@@ -936,6 +942,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn delta_batch_is_the_mean() {
         let one_hot = Matrix3xX::from_columns(&[
             Vector3::new(0.0, 0.0, 1.0),
@@ -963,6 +970,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     #[should_panic(expected = "the batch has 2 samples but 1 targets")]
     fn delta_batch_rejects_mismatched_targets() {
         let a = Matrix3xX::<f64>::zeros(2);
@@ -971,6 +979,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     #[should_panic(expected = "the batch has 1 pre-activations but 2 activations")]
     fn delta_batch_rejects_mismatched_pre_activations() {
         let z = Matrix3xX::<f64>::zeros(1);

@@ -3,7 +3,9 @@
 
 use core::fmt;
 
-use nalgebra::{Const, Dyn, OMatrix, SVector};
+use nalgebra::SVector;
+#[cfg(feature = "alloc")]
+use nalgebra::{Const, Dyn, OMatrix};
 
 use crate::Scalar;
 use crate::loss::Loss;
@@ -304,7 +306,10 @@ pub trait Trainable: Parameters {
 /// A feed-forward network from `IN` inputs to `OUT` outputs.
 ///
 /// The `network!` macro implements it, as well as inherent methods of the
-/// same names (so no import is needed to call them).
+/// same names (so no import is needed to call them). The batch methods,
+/// [`forward_batch`](Self::forward_batch) and
+/// [`accumulate_batch_gradients`](Self::accumulate_batch_gradients), need
+/// the `alloc` feature (on by default, through `std`).
 ///
 /// ```
 /// use staticnet::prelude::*;
@@ -353,6 +358,7 @@ pub trait Network<const IN: usize, const OUT: usize>: Trainable {
     /// let x = Matrix2xX::from_column_slice(&[1.0, 2.0, 3.0, 4.0]);
     /// assert_eq!(Network::forward_batch(&net, &x), Matrix1xX::from_row_slice(&[21.0, 43.0]));
     /// ```
+    #[cfg(feature = "alloc")]
     fn forward_batch(
         &self,
         x: &OMatrix<Self::Scalar, Const<IN>, Dyn>,
@@ -404,6 +410,7 @@ pub trait Network<const IN: usize, const OUT: usize>: Trainable {
     /// assert_eq!(grads.out.bias[0], -3.0);
     /// assert_eq!(grads.out.weight.as_slice(), &[-1.0, -2.0]);
     /// ```
+    #[cfg(feature = "alloc")]
     fn accumulate_batch_gradients<L: Loss>(
         &self,
         x: &OMatrix<Self::Scalar, Const<IN>, Dyn>,
@@ -437,7 +444,7 @@ pub struct LayerTrace<T: Scalar, const N: usize> {
 }
 
 /// What the forward pass of one layer recorded for a batch, one sample per
-/// column.
+/// column. Needs the `alloc` feature.
 ///
 /// ```
 /// use staticnet::prelude::*;
@@ -452,6 +459,7 @@ pub struct LayerTrace<T: Scalar, const N: usize> {
 /// assert_eq!(trace.hidden.z.as_slice(), &[3.0, -3.0, -2.0, 2.0]);
 /// assert_eq!(trace.hidden.a.as_slice(), &[3.0, 0.0, 0.0, 2.0]);
 /// ```
+#[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchLayerTrace<T: Scalar, const N: usize> {
     /// The pre-activations.

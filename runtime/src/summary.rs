@@ -1,6 +1,6 @@
 //! A table of a network's layers, in the manner of Keras' `model.summary()`.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use crate::layers::Geometry2d;
 
@@ -173,7 +173,8 @@ impl Summary {
 /// assert_eq!(
 ///     Cnn::summary().architecture().to_string(),
 ///     "input [1, 6, 6]; conv: conv2d [2, 6, 6] relu kernel 3x3 stride 1x1 padding 1x1; \
-///      pool: max_pool [2, 3, 3] kernel 2x2 stride 2x2 padding 0x0; flatten: flatten [18]; out: dense [3] identity"
+///      pool: max_pool [2, 3, 3] identity kernel 2x2 stride 2x2 padding 0x0; layer3: flatten [18]; \
+///      out: dense [3] identity"
 /// );
 /// ```
 #[derive(Clone, Copy, Debug)]
@@ -212,53 +213,91 @@ impl fmt::Write for Fnv1a {
     }
 }
 
-struct Shape<'a>(&'a [usize]);
+/// Counts the characters written into it.
+struct Count(usize);
 
-impl fmt::Display for Shape<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if f.width().is_none() {
-            f.write_str("[")?;
-            for (i, d) in self.0.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{d}")?;
-            }
-            return f.write_str("]");
-        }
-        let mut text = String::from("[");
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            text.push_str(&d.to_string());
-        }
-        text.push(']');
-        f.pad(&text)
+impl fmt::Write for Count {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.chars().count();
+        Ok(())
     }
 }
 
+/// The number of characters `value` prints with `{}`, counted without
+/// allocating.
+fn chars(value: &dyn fmt::Display) -> usize {
+    let mut count = Count(0);
+    // writing into the counter cannot fail
+    let _ = fmt::write(&mut count, format_args!("{value}"));
+    count.0
+}
+
+struct Shape<'a>(&'a [usize]);
+
+impl Shape<'_> {
+    fn write(&self, f: &mut dyn fmt::Write) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        f.write_str("]")
+    }
+}
+
+impl fmt::Display for Shape<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(width) = f.width() else {
+            return self.write(f);
+        };
+        // padded as `Formatter::pad` pads a string: left-aligned by default
+        let mut len = Count(0);
+        self.write(&mut len)?;
+        let pad = width.saturating_sub(len.0);
+        let (before, after) = match f.align() {
+            Some(fmt::Alignment::Right) => (pad, 0),
+            Some(fmt::Alignment::Center) => (pad / 2, pad - pad / 2),
+            _ => (0, pad),
+        };
+        let fill = f.fill();
+        for _ in 0..before {
+            f.write_char(fill)?;
+        }
+        self.write(f)?;
+        for _ in 0..after {
+            f.write_char(fill)?;
+        }
+        Ok(())
+    }
+}
+
+impl Summary {
+    /// Calls `f` with the cells of each row of the table: the input, then
+    /// every layer.
+    fn for_each_row(
+        &self,
+        mut f: impl FnMut([&dyn fmt::Display; 6]) -> fmt::Result,
+    ) -> fmt::Result {
+        f([&"input", &"input", &"", &Shape(self.input), &0, &0])?;
+        for l in self.layers {
+            f([
+                &l.name,
+                &l.kind,
+                &l.activation,
+                &Shape(l.output),
+                &l.parameters,
+                &l.multiply_adds,
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+/// Written without allocating: a `no_std` program can print the table too.
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<[String; 6]> = core::iter::once([
-            "input".to_string(),
-            "input".to_string(),
-            String::new(),
-            Shape(self.input).to_string(),
-            "0".to_string(),
-            "0".to_string(),
-        ])
-        .chain(self.layers.iter().map(|l| {
-            [
-                l.name.to_string(),
-                l.kind.to_string(),
-                l.activation.to_string(),
-                Shape(l.output).to_string(),
-                l.parameters.to_string(),
-                l.multiply_adds.to_string(),
-            ]
-        }))
-        .collect();
         let header = [
             "layer",
             "kind",
@@ -268,14 +307,15 @@ impl fmt::Display for Summary {
             "mult-adds",
         ];
         let mut widths = header.map(str::len);
-        for row in &rows {
+        self.for_each_row(|row| {
             for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
+                *w = (*w).max(chars(cell));
             }
-        }
+            Ok(())
+        })?;
         let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
         writeln!(f, "network {} ({})", self.name, self.scalar)?;
-        let line = |f: &mut fmt::Formatter<'_>, cells: [&str; 6]| {
+        let line = |f: &mut fmt::Formatter<'_>, cells: [&dyn fmt::Display; 6]| {
             writeln!(
                 f,
                 "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}  {:>w5$}",
@@ -293,12 +333,16 @@ impl fmt::Display for Summary {
                 w5 = widths[5],
             )
         };
-        line(f, header)?;
-        writeln!(f, "{}", "-".repeat(total))?;
-        for row in &rows {
-            line(f, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
-        }
-        writeln!(f, "{}", "-".repeat(total))?;
+        let rule = |f: &mut fmt::Formatter<'_>| {
+            for _ in 0..total {
+                f.write_char('-')?;
+            }
+            f.write_char('\n')
+        };
+        line(f, header.each_ref().map(|h| h as &dyn fmt::Display))?;
+        rule(f)?;
+        self.for_each_row(|row| line(f, row))?;
+        rule(f)?;
         write!(
             f,
             "parameters: {} ({} bytes), multiply-adds per sample: {}",

@@ -714,7 +714,13 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
                 } else {
                     train.split(1.0 - fraction, self.seed)?
                 };
-                self.run(network, &fit_set, Some(&validation), resume, Some(&mut save))
+                self.run(
+                    network,
+                    &fit_set,
+                    Some(&validation),
+                    resume,
+                    Some(&mut save),
+                )
             }
             None => self.run(network, train, None, resume, Some(&mut save)),
         }
@@ -883,7 +889,11 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
                     epoch,
                     learning_rate: self.optimizer.learning_rate(),
                     optimizer: self.optimizer.state(),
-                    schedule: self.schedule.as_ref().map(|s| s.state()).unwrap_or_default(),
+                    schedule: self
+                        .schedule
+                        .as_ref()
+                        .map(|s| s.state())
+                        .unwrap_or_default(),
                     best: best.clone(),
                     stopped_early: history.stopped_early,
                     history: history.epochs.clone(),

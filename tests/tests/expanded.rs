@@ -1639,3 +1639,24 @@ const _: () = ::core::assert!(
     (2 * sizes::HIDDEN) > 0,
     "network `Everything`, layer `layer3`: input size `2 * sizes::HIDDEN` must be at least 1, found 0"
 );
+const _: () = ::core::assert!(
+    ::staticnet::__private::HEAP
+        || (sizes::FEATURES) * (sizes::HIDDEN) + (sizes::HIDDEN)
+            <= ::staticnet::layers::HEAP_THRESHOLD,
+    "layer `first` has more parameters than a layer keeps inline (16384); keeping them on the heap needs the `alloc` feature of staticnet"
+);
+const _: () = ::core::assert!(
+    ::staticnet::__private::HEAP
+        || (sizes::HIDDEN) * (2 * sizes::HIDDEN) + (2 * sizes::HIDDEN)
+            <= ::staticnet::layers::HEAP_THRESHOLD,
+    "layer `layer2` has more parameters than a layer keeps inline (16384); keeping them on the heap needs the `alloc` feature of staticnet"
+);
+const _: () = ::core::assert!(
+    ::staticnet::__private::HEAP
+        || (2 * sizes::HIDDEN) * 6 + 6 <= ::staticnet::layers::HEAP_THRESHOLD,
+    "layer `layer3` has more parameters than a layer keeps inline (16384); keeping them on the heap needs the `alloc` feature of staticnet"
+);
+const _: () = ::core::assert!(
+    ::staticnet::__private::HEAP || 25000usize <= ::staticnet::layers::HEAP_THRESHOLD,
+    "layer `big` has 25000 parameters, more than a layer keeps inline (16384); keeping them on the heap needs the `alloc` feature of staticnet"
+);

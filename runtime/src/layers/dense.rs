@@ -2,12 +2,15 @@
 
 use core::fmt;
 
-use nalgebra::{Const, Dyn, OMatrix, SVector};
+#[cfg(feature = "alloc")]
+use nalgebra::{Const, Dyn, OMatrix};
+use nalgebra::{SMatrix, SVector};
 use rand::Rng;
 
-use super::storage::{Inline, Storage};
+use super::storage::{Inline, InlineMatrix, Storage};
 use crate::Scalar;
 use crate::init::Init;
+#[cfg(feature = "alloc")]
 use crate::kernels::{Strided, gemm};
 use crate::network::ParamName;
 
@@ -108,6 +111,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// let z = layer.forward_batch(&Matrix2xX::from_column_slice(&[1.0, 2.0, 3.0, 4.0]));
     /// assert_eq!(z, Matrix1xX::from_row_slice(&[21.5, 43.5]));
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     pub fn forward_batch(&self, a: &OMatrix<T, Const<IN>, Dyn>) -> OMatrix<T, Const<OUT>, Dyn> {
         let mut z = OMatrix::<T, Const<OUT>, Dyn>::zeros(a.ncols());
@@ -218,6 +222,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(-2.5, -3.0));
     /// assert_eq!(grads.bias[0], -0.5);
     /// ```
+    #[cfg(feature = "alloc")]
     pub fn accumulate_batch_gradients(
         a: &OMatrix<T, Const<IN>, Dyn>,
         delta: &OMatrix<T, Const<OUT>, Dyn>,
@@ -262,6 +267,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// let back = layer.backpropagate_batch(&Matrix1xX::from_row_slice(&[1.0, -0.5]));
     /// assert_eq!(back, Matrix2xX::from_column_slice(&[3.0, 4.0, -1.5, -2.0]));
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     pub fn backpropagate_batch(
         &self,
@@ -310,6 +316,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(-0.5, 0.0));
     /// assert_eq!(grads.bias[0], 0.5);
     /// ```
+    #[cfg(feature = "alloc")]
     pub fn backward_batch(
         &self,
         a: &OMatrix<T, Const<IN>, Dyn>,
@@ -393,6 +400,31 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     }
 }
 
+impl<T: Scalar, const IN: usize, const OUT: usize> Dense<T, IN, OUT, Inline> {
+    /// A layer of the given weight (`OUT × IN`) and bias, kept inline. A
+    /// `const fn`, so a layer of known weights can be a constant: networks
+    /// declared with `#[weights = "..."]` are built with it.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::{ArrayStorage, SMatrix, SVector};
+    ///
+    /// // W = [1  −2], b = [0.5]; nalgebra's storage is column-major
+    /// const LAYER: Dense<f64, 2, 1> = Dense::from_matrices(
+    ///     SMatrix::from_array_storage(ArrayStorage([[1.0], [-2.0]])),
+    ///     SVector::from_array_storage(ArrayStorage([[0.5]])),
+    /// );
+    /// assert_eq!(LAYER.forward(&SVector::from([3.0, 1.0]))[0], 1.5);
+    /// ```
+    #[must_use]
+    pub const fn from_matrices(weight: SMatrix<T, OUT, IN>, bias: SVector<T, OUT>) -> Self {
+        Self {
+            weight: InlineMatrix(weight),
+            bias: InlineMatrix(bias),
+        }
+    }
+}
+
 impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Clone for Dense<T, IN, OUT, S> {
     fn clone(&self) -> Self {
         Self {
@@ -429,7 +461,9 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> fmt::Debug for De
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "alloc")]
     use crate::init::seeded_rng;
+    #[cfg(feature = "alloc")]
     use crate::layers::Heap;
     use approx::assert_relative_eq;
     use nalgebra::SMatrix;
@@ -451,6 +485,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn batch_forward_matches_columns() {
         let l = layer();
         let a = OMatrix::<f64, Const<3>, Dyn>::from_column_slice(&[
@@ -495,6 +530,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn batch_backward_is_sum_of_single_backwards() {
         let l = layer();
         let a = OMatrix::<f64, Const<3>, Dyn>::from_fn(7, |i, j| {
@@ -519,6 +555,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn heap_layer_computes_like_inline_layer() {
         // large enough for matrixmultiply's path in the batch passes
         let mut inline = Dense::<f32, 12, 9>::zeros();

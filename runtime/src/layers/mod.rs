@@ -9,9 +9,9 @@ mod storage;
 pub use conv::{Conv2d, Geometry2d};
 pub use dense::Dense;
 pub use pool::{AvgPool2d, MaxPool2d};
-pub use storage::{
-    Choose, HEAP_THRESHOLD, Heap, HeapMatrix, Inline, InlineMatrix, Select, Storage,
-};
+#[cfg(feature = "alloc")]
+pub use storage::HeapMatrix;
+pub use storage::{Choose, HEAP_THRESHOLD, Heap, Inline, InlineMatrix, Select, Storage};
 
 use crate::network::ParamName;
 

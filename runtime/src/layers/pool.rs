@@ -4,7 +4,9 @@
 //! Pools have no parameters. Their geometry is a [`Geometry2d`] with
 //! `out_channels == in_channels`; each channel is pooled on its own.
 
-use nalgebra::{Const, Dyn, OMatrix, SVector};
+use nalgebra::SVector;
+#[cfg(feature = "alloc")]
+use nalgebra::{Const, Dyn, OMatrix};
 
 use super::conv::{Geometry2d, Window};
 use crate::Scalar;
@@ -53,6 +55,7 @@ fn argmax<T: Scalar>(g: &Geometry2d, x: &[T], w: &Window) -> Option<usize> {
 
 /// Runs `single` on every column of a batch, `x` and `y` holding samples
 /// of `n_in` and `n_out` values one after another.
+#[cfg(feature = "alloc")]
 fn per_sample<T: Scalar>(
     x: &[T],
     n_in: usize,
@@ -135,6 +138,7 @@ impl MaxPool2d {
     /// let y: OMatrix<f64, Const<2>, Dyn> = MaxPool2d.forward_batch(&G, &x);
     /// assert_eq!(y.as_slice(), &[2.0, 4.0, 0.0, -2.0]);
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     pub fn forward_batch<T: Scalar, const NIN: usize, const NOUT: usize>(
         &self,
@@ -197,6 +201,7 @@ impl MaxPool2d {
     /// let back: OMatrix<f64, Const<4>, Dyn> = MaxPool2d.backpropagate_batch(&G, &a, &delta);
     /// assert_eq!(back.as_slice(), &[0.0, 1.0, 2.0, 0.0, 3.0, 0.0, 4.0, 0.0]);
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     pub fn backpropagate_batch<T: Scalar, const NIN: usize, const NOUT: usize>(
         &self,
@@ -302,6 +307,7 @@ impl AvgPool2d {
     /// let y: OMatrix<f64, Const<2>, Dyn> = AvgPool2d.forward_batch(&G, &x);
     /// assert_eq!(y.as_slice(), &[1.5, 3.5, -0.5, -2.5]);
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     pub fn forward_batch<T: Scalar, const NIN: usize, const NOUT: usize>(
         &self,
@@ -362,6 +368,7 @@ impl AvgPool2d {
     /// let back: OMatrix<f64, Const<4>, Dyn> = AvgPool2d.backpropagate_batch(&G, &a, &delta);
     /// assert_eq!(back.as_slice(), &[0.5, 0.5, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0]);
     /// ```
+    #[cfg(feature = "alloc")]
     #[must_use]
     pub fn backpropagate_batch<T: Scalar, const NIN: usize, const NOUT: usize>(
         &self,
@@ -485,23 +492,29 @@ mod tests {
         let e = relative_error(back.as_slice(), &fd(&avg_loss));
         assert!(e < 1e-6, "{g:?}: average pool gradient off by {e}");
 
-        // batches: column by column
-        let batch = 3;
-        let a = OMatrix::<f64, Const<NIN>, Dyn>::from_column_slice(&random(batch * NIN, seed + 2));
-        let d =
-            OMatrix::<f64, Const<NOUT>, Dyn>::from_column_slice(&random(batch * NOUT, seed + 3));
-        let max_y: OMatrix<f64, Const<NOUT>, Dyn> = MaxPool2d.forward_batch(&g, &a);
-        let avg_y: OMatrix<f64, Const<NOUT>, Dyn> = AvgPool2d.forward_batch(&g, &a);
-        let max_back = MaxPool2d.backpropagate_batch(&g, &a, &d);
-        let avg_back = AvgPool2d.backpropagate_batch(&g, &a, &d);
-        for j in 0..batch {
-            let (aj, dj) = (a.column(j).into_owned(), d.column(j).into_owned());
-            let y: SVector<f64, NOUT> = MaxPool2d.forward(&g, &aj);
-            assert_eq!(max_y.column(j), y);
-            let y: SVector<f64, NOUT> = AvgPool2d.forward(&g, &aj);
-            assert_eq!(avg_y.column(j), y);
-            assert_eq!(max_back.column(j), MaxPool2d.backpropagate(&g, &aj, &dj));
-            assert_eq!(avg_back.column(j), AvgPool2d.backpropagate(&g, &aj, &dj));
+        #[cfg(feature = "alloc")]
+        {
+            // batches: column by column
+            let batch = 3;
+            let a =
+                OMatrix::<f64, Const<NIN>, Dyn>::from_column_slice(&random(batch * NIN, seed + 2));
+            let d = OMatrix::<f64, Const<NOUT>, Dyn>::from_column_slice(&random(
+                batch * NOUT,
+                seed + 3,
+            ));
+            let max_y: OMatrix<f64, Const<NOUT>, Dyn> = MaxPool2d.forward_batch(&g, &a);
+            let avg_y: OMatrix<f64, Const<NOUT>, Dyn> = AvgPool2d.forward_batch(&g, &a);
+            let max_back = MaxPool2d.backpropagate_batch(&g, &a, &d);
+            let avg_back = AvgPool2d.backpropagate_batch(&g, &a, &d);
+            for j in 0..batch {
+                let (aj, dj) = (a.column(j).into_owned(), d.column(j).into_owned());
+                let y: SVector<f64, NOUT> = MaxPool2d.forward(&g, &aj);
+                assert_eq!(max_y.column(j), y);
+                let y: SVector<f64, NOUT> = AvgPool2d.forward(&g, &aj);
+                assert_eq!(avg_y.column(j), y);
+                assert_eq!(max_back.column(j), MaxPool2d.backpropagate(&g, &aj, &dj));
+                assert_eq!(avg_back.column(j), AvgPool2d.backpropagate(&g, &aj, &dj));
+            }
         }
     }
 
@@ -580,6 +593,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     #[should_panic(expected = "differ in batch size")]
     fn batch_sizes_must_agree() {
         const G: Geometry2d = Geometry2d::new(1, 1, 2, 1, (1, 2), (1, 1), (0, 0)).unwrap();

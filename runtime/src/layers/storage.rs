@@ -7,7 +7,14 @@
 //! stack (a 784 × 256 layer is 800 KB; a debug-build test thread has 2 MiB).
 //! The `network!` macro picks the storage of each layer from its size; see
 //! [`HEAP_THRESHOLD`].
+//!
+//! [`Heap`] is a [`Storage`] only with the `alloc` feature (on by default,
+//! through `std`). Without it the `network!` macro keeps every layer inline,
+//! and a layer above the threshold is a compile error, at its size, that
+//! names the layer and the feature.
 
+#[cfg(feature = "alloc")]
+use alloc::boxed::Box;
 use core::fmt::{self, Debug};
 use core::ops::{Deref, DerefMut};
 
@@ -23,7 +30,8 @@ use crate::Scalar;
 /// ```
 pub const HEAP_THRESHOLD: usize = 16_384;
 
-/// A place to keep statically sized matrices: [`Inline`] or [`Heap`].
+/// A place to keep statically sized matrices: [`Inline`] or [`Heap`] (the
+/// latter with the `alloc` feature).
 ///
 /// ```
 /// use staticnet::layers::{Heap, Inline, Storage};
@@ -37,6 +45,11 @@ pub const HEAP_THRESHOLD: usize = 16_384;
 /// assert_eq!(*identity::<Inline>(), SMatrix::<f64, 2, 2>::identity());
 /// assert_eq!(*identity::<Heap>(), *identity::<Inline>());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot keep layer parameters in this build",
+    label = "not a `Storage` here",
+    note = "`Inline` keeps a layer's parameters in the struct; `Heap` keeps them on the heap and needs the `alloc` feature of staticnet (on by default, through `std`)"
+)]
 pub trait Storage: 'static {
     /// The matrix holder: dereferences to the `R × C` matrix.
     ///
@@ -79,7 +92,8 @@ pub trait Storage: 'static {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Inline;
 
-/// Keeps matrices on the heap, allocated and zeroed in place.
+/// Keeps matrices on the heap, allocated and zeroed in place. It is a
+/// [`Storage`] only with the `alloc` feature (on by default, through `std`).
 ///
 /// ```
 /// use staticnet::layers::{Heap, Storage};
@@ -116,6 +130,7 @@ pub struct InlineMatrix<T: Scalar, const R: usize, const C: usize>(pub SMatrix<T
 /// let copy = m.clone();
 /// assert_eq!(copy[(1, 2)], 5.0);
 /// ```
+#[cfg(feature = "alloc")]
 pub struct HeapMatrix<T: Scalar, const R: usize, const C: usize>(Box<SMatrix<T, R, C>>);
 
 impl Storage for Inline {
@@ -126,6 +141,7 @@ impl Storage for Inline {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl Storage for Heap {
     type Matrix<T: Scalar, const R: usize, const C: usize> = HeapMatrix<T, R, C>;
 
@@ -134,6 +150,7 @@ impl Storage for Heap {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar, const R: usize, const C: usize> HeapMatrix<T, R, C> {
     /// Allocates the matrix on the heap and writes every element in place,
     /// `value(i)` for the `i`-th element in column-major order.
@@ -154,6 +171,7 @@ impl<T: Scalar, const R: usize, const C: usize> HeapMatrix<T, R, C> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar, const R: usize, const C: usize> Clone for HeapMatrix<T, R, C> {
     fn clone(&self) -> Self {
         let source = self.0.as_slice();
@@ -161,6 +179,7 @@ impl<T: Scalar, const R: usize, const C: usize> Clone for HeapMatrix<T, R, C> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar, const R: usize, const C: usize> PartialEq for HeapMatrix<T, R, C> {
     fn eq(&self, other: &Self) -> bool {
         self.0 == other.0
@@ -180,6 +199,7 @@ impl<T: Scalar, const R: usize, const C: usize> DerefMut for InlineMatrix<T, R, 
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar, const R: usize, const C: usize> Deref for HeapMatrix<T, R, C> {
     type Target = SMatrix<T, R, C>;
     fn deref(&self) -> &SMatrix<T, R, C> {
@@ -187,6 +207,7 @@ impl<T: Scalar, const R: usize, const C: usize> Deref for HeapMatrix<T, R, C> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar, const R: usize, const C: usize> DerefMut for HeapMatrix<T, R, C> {
     fn deref_mut(&mut self) -> &mut SMatrix<T, R, C> {
         &mut self.0
@@ -199,6 +220,7 @@ impl<T: Scalar, const R: usize, const C: usize> Debug for InlineMatrix<T, R, C> 
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar, const R: usize, const C: usize> Debug for HeapMatrix<T, R, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Debug::fmt(&*self.0, f)
@@ -218,14 +240,19 @@ pub trait Choose {
 }
 
 impl Choose for Select<true> {
+    #[cfg(feature = "alloc")]
     type Storage = Heap;
+    /// Without `alloc`, inline: the `network!` macro's assertion beside the
+    /// layer reports that it is too large.
+    #[cfg(not(feature = "alloc"))]
+    type Storage = Inline;
 }
 
 impl Choose for Select<false> {
     type Storage = Inline;
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
 

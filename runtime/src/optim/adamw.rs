@@ -1,7 +1,7 @@
 //! AdamW: Adam with decoupled weight decay.
 
-use super::{Optimizer, OptimizerState};
 use super::adam::{Moments, Rule};
+use super::{Optimizer, OptimizerState};
 use crate::Scalar;
 use crate::network::Trainable;
 use crate::scalar::constant;

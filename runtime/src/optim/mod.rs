@@ -270,7 +270,10 @@ struct State<T, const K: usize> {
 impl<T: Scalar, const K: usize> State<T, K> {
     /// The vectors under `names`, for [`Optimizer::state`].
     fn export(&self, names: [&'static str; K]) -> Vec<(&'static str, Vec<T>)> {
-        names.into_iter().zip(self.vectors.iter().cloned()).collect()
+        names
+            .into_iter()
+            .zip(self.vectors.iter().cloned())
+            .collect()
     }
 
     /// No state: allocated by the first [`prepare`](Self::prepare).

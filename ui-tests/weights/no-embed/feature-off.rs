@@ -1,0 +1,14 @@
+// trybuild compiles this file in target/tests/trybuild/staticnet-ui-tests/,
+// the crate directory that `#[weights = "..."]` paths are relative to here:
+// four levels up is the workspace.
+use staticnet::prelude::*;
+
+network! {
+    #[weights = "../../../../ui-tests/fixtures/xor.safetensors"]
+    struct Xor { input: 2, hidden: dense(2) -> relu, output: dense(1) }
+}
+
+fn main() {
+    // one error, at the attribute: `trained()` still exists
+    let _ = Xor::trained();
+}
