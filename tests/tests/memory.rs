@@ -1,9 +1,10 @@
-//! A large network, its gradients and a training epoch fit in a debug-build
-//! test thread's default 2 MiB stack: large layers live on the heap,
-//! allocated in place.
+//! A large network, its gradients, a training epoch, saving, loading and
+//! checkpoints fit in a debug-build test thread's default 2 MiB stack: large
+//! layers live on the heap, allocated in place.
 
 use nalgebra::{Const, Dyn, OMatrix, SVector};
 use staticnet::prelude::*;
+use staticnet::weights::Weights;
 
 network! {
     /// 784-256-256-10: 270,000 parameters, over 1 MB of f32.
@@ -66,6 +67,26 @@ fn large_network_constructs_trains_one_epoch_and_drops_on_a_2_mib_stack() {
             }
             let copy = net.clone();
             assert!(copy.hidden1.weight == net.hidden1.weight);
+            // ... and saves, loads, and checkpoints, still on the small stack
+            let dir = std::env::temp_dir().join(format!("staticnet-memory-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("big.safetensors");
+            net.save(&path).unwrap();
+            let loaded = Big::load(&path).unwrap();
+            assert!(loaded.hidden2.weight == net.hidden2.weight);
+            assert!(loaded.output.bias == net.output.bias);
+            let data = staticnet::data::Dataset::new(x.clone(), y.clone()).unwrap();
+            let checkpoint = dir.join("big-checkpoint.safetensors");
+            Trainer::new(Adam::new(1e-3_f32), CrossEntropy)
+                .epochs(1)
+                .fit_with_checkpoints(&mut net, &data, &checkpoint)
+                .unwrap();
+            let history = Trainer::new(Adam::new(1e-3_f32), CrossEntropy)
+                .epochs(2)
+                .fit_with_checkpoints(&mut net, &data, &checkpoint)
+                .unwrap();
+            assert_eq!(history.epochs.len(), 2);
+            std::fs::remove_dir_all(&dir).unwrap();
         })
         .expect("spawn")
         .join()
