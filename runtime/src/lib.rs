@@ -39,6 +39,8 @@
 //! | `alloc` | with `std` | batches (one sample per column, `Dyn` matrices), [`Heap`](layers::Heap) storage for large layers, orthogonal initialization, matrixmultiply's kernels for the batch passes |
 //! | `data`, `progress`, `plot`, `safetensors` | no | the training extras (CSV and IDX files, a progress bar, SVG plots, weight files); each implies `std` |
 //! | `training` | no | all four extras |
+//! | `libm` | no | the math of `f32` and `f64` from the libm crate, for builds without std on a target with an operating system (on by itself on targets without one) |
+//! | `embed` | no | `#[weights = "file.safetensors"]` on a declaration (the macro reads the file) |
 //!
 //! ## Without std
 //!
@@ -55,7 +57,13 @@
 //! `f64` (`exp`, `tanh`, `sqrt`, ...) then comes from the
 //! [libm](https://crates.io/crates/libm) crate, through nalgebra's `libm`
 //! feature; with std it is std's, so results can differ in the last bits
-//! between the two builds.
+//! between the two builds. On targets without an operating system
+//! (`target_os = "none"`, `wasm32-unknown-unknown`: anything neither unix
+//! nor windows) libm is used by itself; a build without std for a unix or
+//! windows target names the feature `libm`, or stops with a compile error
+//! that asks for it. It is not simply always on because compiling it added
+//! about 5 s of CPU time (2 to 5 s of wall time on 2 cores) to every user's
+//! cold build, std users included.
 //!
 //! - Needs `alloc`: every batch method (`forward_batch`,
 //!   `forward_batch_trace`, `backward_batch`, `batch_gradients`,
@@ -77,7 +85,10 @@
 //!
 //! ```toml
 //! [dependencies]
+//! # firmware (a target without an operating system)
 //! staticnet = { version = "0.1", default-features = false }
+//! # no_std on a target with one (x86_64-unknown-linux-gnu, ...)
+//! staticnet = { version = "0.1", default-features = false, features = ["libm"] }
 //! ```
 //!
 //! The workspace's `nostd` crate is such a user: `#![no_std]`, with its own
@@ -91,6 +102,13 @@
 #![deny(missing_docs)]
 // the unit tests' harness needs std whatever the features
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
+
+#[cfg(all(not(feature = "std"), not(feature = "libm"), any(unix, windows)))]
+compile_error!(
+    "staticnet without its `std` feature needs `libm` for the math of f32 and f64 on this \
+     target: staticnet = { version = \"0.1\", default-features = false, features = [\"libm\"] } \
+     (on targets without an operating system it is on by itself)"
+);
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
