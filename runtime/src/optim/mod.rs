@@ -20,6 +20,39 @@
 //! | [`Adam`]      | `θ ← θ − η m̂ / (√v̂ + ε)` with bias-corrected moments          |
 //! | [`AdamW`]     | `θ ← θ − η (m̂ / (√v̂ + ε) + λ θ)`, decoupled weight decay       |
 //!
+//! # Memory
+//!
+//! A network's parameters take [`Summary::parameter_bytes`] (printed by
+//! `summary()`); its gradients, a struct of the same shapes, take as much
+//! again. Each optimizer's state adds, on the heap from its first step:
+//!
+//! | optimizer | state | bytes |
+//! |---|---|---|
+//! | [`Sgd`] | none | 0 |
+//! | [`Momentum`], [`Nesterov`] | velocity | 1 × the parameters |
+//! | [`Adagrad`] | sum of squared gradients | 1 × |
+//! | [`RmsProp`] | running mean of squared gradients | 1 × |
+//! | [`Adam`], [`AdamW`] | first and second moments | 2 × |
+//!
+//! Batch training adds each layer's pre-activations and activations for
+//! the batch (the trace) and the batch's deltas, a few matrices of
+//! `layer width × batch size` scalars.
+//!
+//! ```
+//! use staticnet::prelude::*;
+//! use staticnet::optim::Adam;
+//!
+//! network! { struct Net { input: 784, hidden: dense(128) -> relu, output: dense(10) -> softmax } }
+//!
+//! let bytes = Net::summary().parameter_bytes();
+//! assert_eq!(bytes, (784 * 128 + 128 + 128 * 10 + 10) * 4); // 407,080 bytes of f32
+//! // training with Adam: parameters + gradients + two moments
+//! let training = bytes * (1 + 1 + 2);
+//! assert_eq!(training, 1_628_320);
+//! ```
+//!
+//! [`Summary::parameter_bytes`]: crate::summary::Summary::parameter_bytes
+//!
 //! All but [`AdamW`] take an optional L2 penalty, `with_weight_decay(λ)`,
 //! which adds `λ θ` to the gradient before the update (PyTorch's
 //! `weight_decay`); [`AdamW`] applies its weight decay to the parameters
