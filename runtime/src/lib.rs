@@ -122,6 +122,7 @@ mod checkpoint;
 pub mod data;
 #[cfg(feature = "std")]
 pub mod error;
+pub mod fastmath;
 pub mod init;
 #[cfg(feature = "std")]
 mod io;
