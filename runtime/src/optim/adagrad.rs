@@ -153,17 +153,13 @@ impl<T: Scalar> Optimizer<T> for Adagrad<T> {
     }
 
     fn state(&self) -> OptimizerState<T> {
-        OptimizerState {
-            kind: "adagrad",
-            steps: 0,
-            vectors: self.sums.export(["sum_of_squares"]),
-        }
+        self.sums.state("adagrad", 0, ["sum_of_squares"])
     }
 
     fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
-        let (_, vectors) = super::take_vectors(state, "adagrad", ["sum_of_squares"])?;
-        self.sums.vectors = vectors;
-        Ok(())
+        self.sums
+            .restore(state, "adagrad", ["sum_of_squares"])
+            .map(drop)
     }
 }
 

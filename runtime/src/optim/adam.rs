@@ -273,11 +273,7 @@ impl<T: Scalar> Moments<T> {
 
     /// The moments as `m` and `v` with the step count, for a checkpoint.
     pub(super) fn state(&self, kind: &'static str) -> OptimizerState<T> {
-        OptimizerState {
-            kind,
-            steps: self.steps,
-            vectors: self.moments.export(["m", "v"]),
-        }
+        self.moments.state(kind, self.steps, ["m", "v"])
     }
 
     /// Restores what [`state`](Self::state) returned.
@@ -286,9 +282,7 @@ impl<T: Scalar> Moments<T> {
         kind: &'static str,
         state: OptimizerState<T>,
     ) -> crate::Result<()> {
-        let (steps, vectors) = super::take_vectors(state, kind, ["m", "v"])?;
-        self.moments.vectors = vectors;
-        self.steps = steps;
+        self.steps = self.moments.restore(state, kind, ["m", "v"])?;
         Ok(())
     }
 

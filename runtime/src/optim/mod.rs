@@ -301,12 +301,31 @@ struct State<T, const K: usize> {
 }
 
 impl<T: Scalar, const K: usize> State<T, K> {
-    /// The vectors under `names`, for [`Optimizer::state`].
-    fn export(&self, names: [&'static str; K]) -> Vec<(&'static str, Vec<T>)> {
-        names
-            .into_iter()
-            .zip(self.vectors.iter().cloned())
-            .collect()
+    /// The vectors under `names` as the state of an optimizer of `kind`
+    /// after `steps` steps, for [`Optimizer::state`].
+    fn state(&self, kind: &'static str, steps: u64, names: [&'static str; K]) -> OptimizerState<T> {
+        OptimizerState {
+            kind,
+            steps,
+            vectors: names
+                .into_iter()
+                .zip(self.vectors.iter().cloned())
+                .collect(),
+        }
+    }
+
+    /// Takes the vectors of `state` (checked to be those of `kind`, under
+    /// `names`, of equal lengths) and returns its step count, for
+    /// [`Optimizer::restore_state`]; unchanged on error.
+    fn restore(
+        &mut self,
+        state: OptimizerState<T>,
+        kind: &'static str,
+        names: [&'static str; K],
+    ) -> crate::Result<u64> {
+        let (steps, vectors) = take_vectors(state, kind, names)?;
+        self.vectors = vectors;
+        Ok(steps)
     }
 
     /// No state: allocated by the first [`prepare`](Self::prepare).

@@ -156,17 +156,13 @@ impl<T: Scalar> Optimizer<T> for Momentum<T> {
     }
 
     fn state(&self) -> OptimizerState<T> {
-        OptimizerState {
-            kind: "momentum",
-            steps: 0,
-            vectors: self.velocity.export(["velocity"]),
-        }
+        self.velocity.state("momentum", 0, ["velocity"])
     }
 
     fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
-        let (_, vectors) = super::take_vectors(state, "momentum", ["velocity"])?;
-        self.velocity.vectors = vectors;
-        Ok(())
+        self.velocity
+            .restore(state, "momentum", ["velocity"])
+            .map(drop)
     }
 }
 

@@ -158,17 +158,13 @@ impl<T: Scalar> Optimizer<T> for Nesterov<T> {
     }
 
     fn state(&self) -> OptimizerState<T> {
-        OptimizerState {
-            kind: "nesterov",
-            steps: 0,
-            vectors: self.velocity.export(["velocity"]),
-        }
+        self.velocity.state("nesterov", 0, ["velocity"])
     }
 
     fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
-        let (_, vectors) = super::take_vectors(state, "nesterov", ["velocity"])?;
-        self.velocity.vectors = vectors;
-        Ok(())
+        self.velocity
+            .restore(state, "nesterov", ["velocity"])
+            .map(drop)
     }
 }
 

@@ -187,17 +187,13 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     }
 
     fn state(&self) -> OptimizerState<T> {
-        OptimizerState {
-            kind: "rmsprop",
-            steps: 0,
-            vectors: self.averages.export(["mean_square"]),
-        }
+        self.averages.state("rmsprop", 0, ["mean_square"])
     }
 
     fn restore_state(&mut self, state: OptimizerState<T>) -> crate::Result<()> {
-        let (_, vectors) = super::take_vectors(state, "rmsprop", ["mean_square"])?;
-        self.averages.vectors = vectors;
-        Ok(())
+        self.averages
+            .restore(state, "rmsprop", ["mean_square"])
+            .map(drop)
     }
 }
 
