@@ -1,5 +1,6 @@
 //! Single-sample inference: staticnet's `forward` beside the hand-written
-//! twin, for each network, in the same run.
+//! twin (`hand-written`) and the nalgebra-API twin (`nalgebra`), for each
+//! network, in the same run.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -39,6 +40,11 @@ fn inference<N, L, const IN: usize, const OUT: usize>(
             let out = black_box(plain).forward(black_box(&plain_x), &mut scratch);
             black_box(out);
         });
+    });
+    let nalgebra = &case.nalgebra;
+    let dynamic_x = nalgebra::DVector::from_column_slice(x.as_slice());
+    group.bench_function(BenchmarkId::new("nalgebra", case.name), |b| {
+        b.iter(|| black_box(black_box(nalgebra).forward(black_box(&dynamic_x))));
     });
 }
 

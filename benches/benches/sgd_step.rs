@@ -1,5 +1,7 @@
 //! One SGD step on one sample (zero the gradients, accumulate one sample's,
-//! step): staticnet beside the hand-written twin, for each network, in the
+//! step): staticnet beside the hand-written twin (`hand-written`, the same
+//! three phases) and the nalgebra-API twin (`nalgebra`: gradients written
+//! with `ger`, so no zeroing, then the update), for each network, in the
 //! same run. Each bench cycles through the case's samples.
 
 use std::hint::black_box;
@@ -61,6 +63,21 @@ fn sgd_step<N, L, const IN: usize, const OUT: usize>(
         });
     });
     black_box(&plain);
+
+    let samples = case.nalgebra_samples();
+    let mut nalgebra = case.nalgebra.clone();
+    let mut grads = nalgebra.zero_gradients();
+    let mut next = 0;
+    group.bench_function(BenchmarkId::new("nalgebra", case.name), |b| {
+        b.iter(|| {
+            let (x, y) = &samples[next];
+            next = (next + 1) % samples.len();
+            let loss = nalgebra.gradients(black_box(x), black_box(y), &mut grads);
+            nalgebra.step(LEARNING_RATE, &grads);
+            black_box(loss)
+        });
+    });
+    black_box(&nalgebra);
 }
 
 fn benches(c: &mut Criterion) {

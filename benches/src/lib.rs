@@ -2,17 +2,24 @@
 //! the results are in `BENCHMARKS.md` at the workspace root.
 //!
 //! Four networks are declared with `network!` (f32, weights from
-//! `from_seed`). Each has a hand-written twin, [`PlainMlp`]: the same
-//! weights in `Vec<f32>`s and the same math in plain loops over slices. The
-//! 784-128-10 network also has [`GemmMlp`], the same minibatch step written
-//! with nalgebra's `DMatrix` and `gemm`. [`Case::check`] and
-//! [`BatchCase::check`] assert that twin and network agree to 1e-4; the unit
-//! tests call them and so does every bench before it times anything.
+//! `from_seed`). Each has two twins with the same weights: [`PlainMlp`], the
+//! same math in plain loops over slices written as well as I could (the
+//! practical limit of runtime-sized plain Rust, default target, no
+//! intrinsics), and [`NalgebraMlp`], the straightforward version with
+//! nalgebra's `DMatrix`/`DVector` API. The 784-128-10 network also has
+//! [`GemmMlp`], the same minibatch step written with nalgebra's `DMatrix`
+//! and `gemm`, on one thread and on two. [`Case::check`] and
+//! [`BatchCase::check`] assert that twins and network agree to 1e-4; the
+//! unit tests call them and so does every bench before it times anything.
+//! The convolution workloads and their baselines are in [`cnn`].
 
-use nalgebra::{Const, DMatrix, DVector, Dyn, OMatrix, SVector};
+use nalgebra::{Const, DMatrix, DVector, Dyn, Matrix, OMatrix, SVector, Storage};
 use rand::RngExt;
+use staticnet::fastmath::{exp_f32, tanh_f32};
 use staticnet::init::{SeededRng, seeded_rng};
 use staticnet::prelude::*;
+
+pub mod cnn;
 
 network! {
     /// 2-16-16-1: tanh hidden layers and a linear output, for squared error.
@@ -88,32 +95,44 @@ pub enum Act {
 }
 
 impl Act {
-    fn forward(self, z: &[f32], a: &mut [f32]) {
+    /// `a = f(z)`; for softmax returns `(max z, Σ e^(z − max z))`, from
+    /// which the cross-entropy takes `ln Σ e^z` (the logarithm is left to
+    /// the training step, inference does not need it), and `(0, 1)`
+    /// otherwise.
+    ///
+    /// tanh and the exponentials of softmax use staticnet's
+    /// [`fastmath`](staticnet::fastmath) kernels (branch-free, vectorisable,
+    /// within about 1e-7 of the exact function), not libm's `tanhf`/`expf`
+    /// (about 24 ns a call here). That is fair: it is the same math with the
+    /// kernels that staticnet's own activations are to use (they are in the
+    /// runtime but, at this commit, not yet wired into `Tanh` and
+    /// `Softmax`, which still call libm), and a careful hand-written version
+    /// would pick a vectorisable approximation too. The nalgebra baseline
+    /// calls `f32::tanh`/`f32::exp`, as a typical user would. The results
+    /// still agree with staticnet's to 1e-4.
+    fn forward(self, z: &[f32], a: &mut [f32]) -> (f32, f32) {
         match self {
             Act::Identity => a.copy_from_slice(z),
-            Act::Tanh => {
-                for (a, &z) in a.iter_mut().zip(z) {
-                    *a = z.tanh();
-                }
-            }
+            Act::Tanh => map(z, a, tanh_f32),
             Act::Relu => {
                 for (a, &z) in a.iter_mut().zip(z) {
                     *a = if z <= 0.0 { 0.0 } else { z };
                 }
             }
             Act::Softmax => {
-                let max = z.iter().fold(f32::NEG_INFINITY, |m, &z| m.max(z));
-                let mut sum = 0.0;
-                for (a, &z) in a.iter_mut().zip(z) {
-                    *a = (z - max).exp();
-                    sum += *a;
-                }
+                let max = z
+                    .iter()
+                    .fold(f32::NEG_INFINITY, |m, &z| if z > m { z } else { m });
+                map(z, a, |z| exp_f32(z - max));
+                let sum: f32 = a.iter().sum();
                 let inv = 1.0 / sum;
                 for a in a.iter_mut() {
                     *a *= inv;
                 }
+                return (max, sum);
             }
         }
+        (0.0, 1.0)
     }
 
     /// Multiplies `grad` (`∂L/∂a`) by `f'(z)` in place.
@@ -133,6 +152,32 @@ impl Act {
                 }
             }
             Act::Softmax => unimplemented!("softmax is only an output activation here"),
+        }
+    }
+}
+
+/// `a[k] = f(z[k])` for every `k`. A plain loop over the slices, which the
+/// compiler vectorises eight at a time; a layer of fewer than 8 outputs
+/// (such as a softmax over 4) would run that loop's scalar remainder only,
+/// so it goes through a local `[f32; 8]` padded with zeros, whose loop of
+/// constant length is vectorised.
+#[inline(always)]
+fn map(z: &[f32], a: &mut [f32], f: impl Fn(f32) -> f32) {
+    assert_eq!(z.len(), a.len());
+    if z.len() >= 8 {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = f(z);
+        }
+    } else {
+        let mut buffer = [0.0_f32; 8];
+        for (b, &z) in buffer.iter_mut().zip(z) {
+            *b = z;
+        }
+        for x in &mut buffer {
+            *x = f(*x);
+        }
+        for (a, b) in a.iter_mut().zip(buffer) {
+            *a = b;
         }
     }
 }
@@ -195,10 +240,23 @@ pub struct PlainLayer {
 
 /// A multilayer perceptron written by hand: `Vec<f32>` weights, sizes known
 /// only at run time, and plain loops whose inner loops run over contiguous
-/// slices and vectorise (axpy loops, and dot products with two 4-lane
-/// accumulators); each layer is laid out for its shape ([`Layout`]). Nothing
-/// is allocated after [`scratch`](Self::scratch) and
+/// slices and vectorise (axpy loops, four columns or rows per pass where
+/// the same vector is updated, `axpy4`; dot products with two 4-lane
+/// accumulators, `dot`); each layer is laid out for its shape
+/// ([`Layout`]); tanh and the exponentials of softmax use staticnet's
+/// vectorisable [`fastmath`](staticnet::fastmath) kernels (see
+/// [`Act`]). Nothing is allocated after [`scratch`](Self::scratch) and
 /// [`zero_gradients`](Self::zero_gradients).
+///
+/// What I tried and measured that did not help (min of 150 interleaved
+/// rounds, same harness): keeping a block of 16 outputs in registers over
+/// all inputs of a column-major layer (slower on 784-128-10, where it
+/// walks the weights with a 512-byte stride, and no faster elsewhere); four
+/// dot products in one pass over the input (LLVM's loop vectoriser
+/// vectorised it across the four rows, with shuffles, and it was slower
+/// than one `dot` per row). What it leaves out: dispatching to AVX2/FMA,
+/// sizes known at compile time, and fusing the update into
+/// backpropagation (the SGD step keeps staticnet's three phases).
 #[derive(Clone, Debug)]
 pub struct PlainMlp {
     /// The layers, input first.
@@ -232,6 +290,9 @@ pub struct PlainScratch {
     a: Vec<Vec<f32>>,
     delta: Vec<f32>,
     back: Vec<f32>,
+    /// The maximum and the sum of exponentials of a softmax output, for
+    /// the cross-entropy.
+    softmax: (f32, f32),
 }
 
 /// `Σ aᵢ bᵢ` with two 4-lane accumulators, taken in turn, so that the loop
@@ -266,16 +327,40 @@ fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// `y ← y + Σₖ αₖ xₖ` for four `x`s in one pass, so that `y` is loaded and
+/// stored once for four columns instead of four times.
+#[inline]
+fn axpy4(alpha: [f32; 4], x: [&[f32]; 4], y: &mut [f32]) {
+    let n = y.len();
+    let [x0, x1, x2, x3] = x.map(|x| &x[..n]);
+    let [a0, a1, a2, a3] = alpha;
+    for ((((y, x0), x1), x2), x3) in y.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
+        *y += (a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3);
+    }
+}
+
+/// Splits four consecutive runs of `len` off `data`: four rows of a
+/// row-major matrix or four columns of a column-major one.
+#[inline]
+fn four(data: &[f32], len: usize) -> [&[f32]; 4] {
+    let (a, rest) = data.split_at(len);
+    let (b, rest) = rest.split_at(len);
+    let (c, d) = rest.split_at(len);
+    [a, b, c, &d[..len]]
+}
+
 impl PlainLayer {
-    /// `z = W a + b`.
+    /// `z = W a + b`. Row-major: one [`dot`] per row; column-major: the
+    /// scaled columns added four at a time ([`axpy4`]).
     fn affine(&self, input: &[f32], z: &mut [f32]) {
         assert_eq!(input.len(), self.inputs);
         assert_eq!(z.len(), self.outputs);
+        let (n, m) = (self.inputs, self.outputs);
         match self.layout {
             Layout::RowMajor => {
                 for ((z, row), b) in z
                     .iter_mut()
-                    .zip(self.weight.chunks_exact(self.inputs))
+                    .zip(self.weight.chunks_exact(n))
                     .zip(&self.bias)
                 {
                     *z = b + dot(row, input);
@@ -283,7 +368,13 @@ impl PlainLayer {
             }
             Layout::ColumnMajor => {
                 z.copy_from_slice(&self.bias);
-                for (&a, column) in input.iter().zip(self.weight.chunks_exact(self.outputs)) {
+                let (a4, a_tail) = input.as_chunks::<4>();
+                let mut columns = self.weight.chunks_exact(4 * m);
+                for (a, columns) in a4.iter().zip(&mut columns) {
+                    axpy4(*a, four(columns, m), z);
+                }
+                let columns = columns.remainder().chunks_exact(m);
+                for (&a, column) in a_tail.iter().zip(columns) {
                     axpy(a, column, z);
                 }
             }
@@ -291,7 +382,9 @@ impl PlainLayer {
     }
 
     /// Adds `δ aᵀ` to `weight` and `δ` to `bias`, and when `back` is given
-    /// sets it to `Wᵀ δ`.
+    /// sets it to `Wᵀ δ` (row-major: the scaled rows added four at a time;
+    /// column-major: one [`dot`] per column, in the same pass as the
+    /// column's gradient).
     fn backward(
         &self,
         input: &[f32],
@@ -302,33 +395,30 @@ impl PlainLayer {
     ) {
         assert_eq!(input.len(), self.inputs);
         assert_eq!(delta.len(), self.outputs);
+        let (n, m) = (self.inputs, self.outputs);
         for (g, &d) in bias.iter_mut().zip(delta) {
             *g += d;
         }
         match self.layout {
             Layout::RowMajor => {
-                let rows = weight.chunks_exact_mut(self.inputs);
-                match back {
-                    None => {
-                        for (&d, g) in delta.iter().zip(rows) {
-                            axpy(d, input, g);
-                        }
+                for (&d, g) in delta.iter().zip(weight.chunks_exact_mut(n)) {
+                    axpy(d, input, g);
+                }
+                if let Some(back) = back {
+                    back.fill(0.0);
+                    let (d4, d_tail) = delta.as_chunks::<4>();
+                    let mut rows = self.weight.chunks_exact(4 * n);
+                    for (d, rows) in d4.iter().zip(&mut rows) {
+                        axpy4(*d, four(rows, n), back);
                     }
-                    Some(back) => {
-                        back.fill(0.0);
-                        for ((&d, g), w) in delta
-                            .iter()
-                            .zip(rows)
-                            .zip(self.weight.chunks_exact(self.inputs))
-                        {
-                            axpy(d, input, g);
-                            axpy(d, w, back);
-                        }
+                    let rows = rows.remainder().chunks_exact(n);
+                    for (&d, row) in d_tail.iter().zip(rows) {
+                        axpy(d, row, back);
                     }
                 }
             }
             Layout::ColumnMajor => {
-                let columns = weight.chunks_exact_mut(self.outputs);
+                let columns = weight.chunks_exact_mut(m);
                 match back {
                     None => {
                         for (&a, g) in input.iter().zip(columns) {
@@ -339,7 +429,7 @@ impl PlainLayer {
                         for (((&a, g), w), b) in input
                             .iter()
                             .zip(columns)
-                            .zip(self.weight.chunks_exact(self.outputs))
+                            .zip(self.weight.chunks_exact(m))
                             .zip(back.iter_mut())
                         {
                             axpy(a, delta, g);
@@ -349,6 +439,34 @@ impl PlainLayer {
                 }
             }
         }
+    }
+
+    /// A layer of `inputs` inputs and `bias.len()` outputs from an
+    /// `outputs × inputs` column-major weight (staticnet's), laid out by
+    /// [`Layout::for_outputs`].
+    ///
+    /// # Panics
+    ///
+    /// If the weight is not `outputs × inputs`.
+    #[must_use]
+    pub fn from_column_major(inputs: usize, weight: &[f32], bias: &[f32], activation: Act) -> Self {
+        let outputs = bias.len();
+        assert_eq!(weight.len(), inputs * outputs, "an outputs × inputs weight");
+        let mut layer = PlainLayer {
+            inputs,
+            outputs,
+            layout: Layout::for_outputs(outputs),
+            weight: vec![0.0; weight.len()],
+            bias: bias.to_vec(),
+            activation,
+        };
+        for o in 0..outputs {
+            for i in 0..inputs {
+                let at = layer.index(o, i);
+                layer.weight[at] = weight[o + i * outputs];
+            }
+        }
+        layer
     }
 
     /// The weight `(o, i)` in `weight`, laid out as this layer's.
@@ -387,21 +505,7 @@ impl PlainMlp {
         for (&(outputs, activation), tensors) in layers.iter().zip(tensors.chunks_exact(2)) {
             let (w, b) = (&tensors[0], &tensors[1]);
             assert_eq!((w.len(), b.len()), (fan_in * outputs, outputs));
-            let mut layer = PlainLayer {
-                inputs: fan_in,
-                outputs,
-                layout: Layout::for_outputs(outputs),
-                weight: vec![0.0; w.len()],
-                bias: b.clone(),
-                activation,
-            };
-            for o in 0..outputs {
-                for i in 0..fan_in {
-                    let at = layer.index(o, i);
-                    layer.weight[at] = w[o + i * outputs];
-                }
-            }
-            plain.push(layer);
+            plain.push(PlainLayer::from_column_major(fan_in, w, b, activation));
             fan_in = outputs;
         }
         Self {
@@ -425,6 +529,7 @@ impl PlainMlp {
             a: self.layers.iter().map(|l| vec![0.0; l.outputs]).collect(),
             delta: vec![0.0; widest],
             back: vec![0.0; widest],
+            softmax: (0.0, 1.0),
         }
     }
 
@@ -452,7 +557,7 @@ impl PlainMlp {
             let input = if l == 0 { x } else { &before[l - 1] };
             let z = &mut scratch.z[l];
             layer.affine(input, z);
-            layer.activation.forward(z, &mut from[0]);
+            scratch.softmax = layer.activation.forward(z, &mut from[0]);
         }
         scratch.a.last().map_or(&[], Vec::as_slice)
     }
@@ -472,7 +577,13 @@ impl PlainMlp {
         grads: &mut PlainGradients,
     ) -> f32 {
         self.forward(x, scratch);
-        let PlainScratch { z, a, delta, back } = scratch;
+        let PlainScratch {
+            z,
+            a,
+            delta,
+            back,
+            softmax,
+        } = scratch;
         let last = self.layers.len() - 1;
         let out = &self.layers[last];
         let (z_out, a_out) = (&z[last], &a[last]);
@@ -487,8 +598,8 @@ impl PlainMlp {
                 loss *= 0.5;
             }
             (PlainLoss::CrossEntropy, Act::Softmax) => {
-                let max = z_out.iter().fold(f32::NEG_INFINITY, |m, &z| m.max(z));
-                let lse = max + z_out.iter().map(|&z| (z - max).exp()).sum::<f32>().ln();
+                // ln Σ e^z from the forward pass: no exponential again.
+                let lse = softmax.0 + softmax.1.ln();
                 for (((d, &a), &y), &z) in delta.iter_mut().zip(a_out).zip(y).zip(z_out) {
                     *d = a - y;
                     loss += y * (lse - z);
@@ -549,6 +660,215 @@ impl PlainMlp {
 }
 
 // ---------------------------------------------------------------------------
+// The nalgebra-API baseline for single samples
+// ---------------------------------------------------------------------------
+
+/// A dense layer of [`NalgebraMlp`].
+#[derive(Clone, Debug)]
+pub struct NalgebraLayer {
+    /// `outputs × inputs`, as staticnet keeps it.
+    pub weight: DMatrix<f32>,
+    /// One bias per output.
+    pub bias: DVector<f32>,
+    /// The activation after the affine map.
+    pub activation: Act,
+}
+
+impl NalgebraLayer {
+    /// `z = b + Σⱼ aⱼ W[:, j]`: the bias cloned, then one `axpy` per column.
+    fn affine(&self, a: &DVector<f32>) -> DVector<f32> {
+        let mut z = self.bias.clone();
+        for j in 0..a.len() {
+            z.axpy(a[j], &self.weight.column(j), 1.0);
+        }
+        z
+    }
+}
+
+/// `f(z)` in place, with `f32::tanh`/`f32::exp` (libm) as a typical user
+/// writes it.
+fn activate(activation: Act, z: &mut DVector<f32>) {
+    match activation {
+        Act::Identity => {}
+        Act::Tanh => z.apply(|x| *x = x.tanh()),
+        Act::Relu => z.apply(|x| *x = x.max(0.0)),
+        Act::Softmax => {
+            let max = z.max();
+            z.apply(|x| *x = (*x - max).exp());
+            let sum = z.sum();
+            *z /= sum;
+        }
+    }
+}
+
+/// A multilayer perceptron written the straightforward way with nalgebra's
+/// runtime-sized types: `DMatrix<f32>` weights (`outputs × inputs`) and
+/// `DVector<f32>` biases; the forward pass clones the bias and adds one
+/// `axpy` of a column view per input, then applies the activation with
+/// `apply` (`f32::tanh`, `f32::exp`); backpropagation uses `tr_mul`, the
+/// weight gradients `ger` and the update `zip_apply`. Every intermediate
+/// vector is allocated as it is computed, as such code does.
+#[derive(Clone, Debug)]
+pub struct NalgebraMlp {
+    /// The layers, input first.
+    pub layers: Vec<NalgebraLayer>,
+    /// The loss its training step uses.
+    pub loss: PlainLoss,
+}
+
+/// Gradients of a [`NalgebraMlp`]: a weight and a bias per layer.
+#[derive(Clone, Debug)]
+pub struct NalgebraGradients {
+    /// Per layer, `outputs × inputs`.
+    pub weight: Vec<DMatrix<f32>>,
+    /// Per layer.
+    pub bias: Vec<DVector<f32>>,
+}
+
+impl NalgebraMlp {
+    /// The twin of `network`, with layers of the given
+    /// `(outputs, activation)`.
+    ///
+    /// # Panics
+    ///
+    /// If the shapes do not match the network's parameters.
+    pub fn from_network<N: Parameters<Scalar = f32>>(
+        network: &N,
+        inputs: usize,
+        layers: &[(usize, Act)],
+        loss: PlainLoss,
+    ) -> Self {
+        let mut tensors = Vec::new();
+        network.for_each_parameter(|_, values| tensors.push(values.to_vec()));
+        assert_eq!(
+            tensors.len(),
+            2 * layers.len(),
+            "a weight and a bias per layer"
+        );
+        let mut fan_in = inputs;
+        let mut ours = Vec::new();
+        for (&(outputs, activation), tensors) in layers.iter().zip(tensors.chunks_exact(2)) {
+            ours.push(NalgebraLayer {
+                weight: DMatrix::from_column_slice(outputs, fan_in, &tensors[0]),
+                bias: DVector::from_column_slice(&tensors[1]),
+                activation,
+            });
+            fan_in = outputs;
+        }
+        Self { layers: ours, loss }
+    }
+
+    /// Gradients of all zeros, of the layers' shapes.
+    #[must_use]
+    pub fn zero_gradients(&self) -> NalgebraGradients {
+        NalgebraGradients {
+            weight: self
+                .layers
+                .iter()
+                .map(|l| DMatrix::zeros(l.weight.nrows(), l.weight.ncols()))
+                .collect(),
+            bias: self
+                .layers
+                .iter()
+                .map(|l| DVector::zeros(l.bias.len()))
+                .collect(),
+        }
+    }
+
+    /// The output for one sample.
+    #[must_use]
+    pub fn forward(&self, x: &DVector<f32>) -> DVector<f32> {
+        let mut a = x.clone();
+        for layer in &self.layers {
+            a = layer.affine(&a);
+            activate(layer.activation, &mut a);
+        }
+        a
+    }
+
+    /// Writes the gradients of one sample's loss into `grads` (`ger` and
+    /// `copy_from` with nothing added, so `grads` need no zeroing, as
+    /// [`GemmMlp::batch_gradients`] does) and returns the loss.
+    ///
+    /// # Panics
+    ///
+    /// If the loss does not fit the output activation.
+    pub fn gradients(
+        &self,
+        x: &DVector<f32>,
+        y: &DVector<f32>,
+        grads: &mut NalgebraGradients,
+    ) -> f32 {
+        // The forward pass, keeping every pre-activation and activation.
+        let mut zs: Vec<DVector<f32>> = Vec::with_capacity(self.layers.len());
+        let mut activations: Vec<DVector<f32>> = Vec::with_capacity(self.layers.len() + 1);
+        activations.push(x.clone());
+        for layer in &self.layers {
+            let z = layer.affine(&activations[activations.len() - 1]);
+            let mut a = z.clone();
+            activate(layer.activation, &mut a);
+            zs.push(z);
+            activations.push(a);
+        }
+        let last = self.layers.len() - 1;
+        let (z_out, a_out) = (&zs[last], &activations[last + 1]);
+        let mut delta = a_out - y;
+        let loss = match (self.loss, self.layers[last].activation) {
+            (PlainLoss::SquaredError, Act::Identity) => 0.5 * delta.norm_squared(),
+            (PlainLoss::CrossEntropy, Act::Softmax) => {
+                let max = z_out.max();
+                let lse = max + z_out.map(|z| (z - max).exp()).sum().ln();
+                y.dot(&z_out.map(|z| lse - z))
+            }
+            pair => panic!("unsupported output and loss: {pair:?}"),
+        };
+        for l in (0..self.layers.len()).rev() {
+            grads.weight[l].ger(1.0, &delta, &activations[l], 0.0);
+            grads.bias[l].copy_from(&delta);
+            if l == 0 {
+                break;
+            }
+            let mut back = self.layers[l].weight.tr_mul(&delta);
+            match self.layers[l - 1].activation {
+                Act::Identity => {}
+                Act::Tanh => back.zip_apply(&activations[l], |g, a| *g *= 1.0 - a * a),
+                Act::Relu => back.zip_apply(&zs[l - 1], |g, z| {
+                    if z <= 0.0 {
+                        *g = 0.0;
+                    }
+                }),
+                Act::Softmax => unimplemented!("softmax is only an output activation here"),
+            }
+            delta = back;
+        }
+        loss
+    }
+
+    /// `θ ← θ − η g`.
+    pub fn step(&mut self, learning_rate: f32, grads: &NalgebraGradients) {
+        let update = |w: &mut f32, g: f32| *w -= learning_rate * g;
+        for ((layer, gw), gb) in self.layers.iter_mut().zip(&grads.weight).zip(&grads.bias) {
+            layer.weight.zip_apply(gw, update);
+            layer.bias.zip_apply(gb, update);
+        }
+    }
+
+    /// The largest difference between a parameter of `network` and the
+    /// same parameter of `self`.
+    pub fn parameter_difference<N: Parameters<Scalar = f32>>(&self, network: &N) -> f32 {
+        let mut theirs = Vec::new();
+        network.for_each_parameter(|_, values| theirs.push(values.to_vec()));
+        let ours = self
+            .layers
+            .iter()
+            .flat_map(|l| [l.weight.as_slice(), l.bias.as_slice()]);
+        ours.zip(&theirs)
+            .flat_map(|(ours, theirs)| ours.iter().zip(theirs))
+            .fold(0.0, |worst, (a, b)| worst.max((a - b).abs()))
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The nalgebra `DMatrix` + `gemm` baseline for the minibatch step
 // ---------------------------------------------------------------------------
 
@@ -596,7 +916,16 @@ impl GemmMlp {
     /// zeroed first. (Zeroing them with nalgebra's `fill`, which walks the
     /// matrix with its element iterator, took about 30% of this step at
     /// batch 32.)
-    pub fn batch_gradients(&self, x: &DMatrix<f32>, y: &DMatrix<f32>, grads: &mut Self) -> f32 {
+    pub fn batch_gradients<SX, SY>(
+        &self,
+        x: &Matrix<f32, Dyn, Dyn, SX>,
+        y: &Matrix<f32, Dyn, Dyn, SY>,
+        grads: &mut Self,
+    ) -> f32
+    where
+        SX: Storage<f32, Dyn, Dyn>,
+        SY: Storage<f32, Dyn, Dyn>,
+    {
         let n = x.ncols();
         let mut z1 = DMatrix::<f32>::zeros(self.w1.nrows(), n);
         for mut column in z1.column_iter_mut() {
@@ -637,6 +966,47 @@ impl GemmMlp {
         grads.w1.gemm(1.0, &d1, &x.transpose(), 0.0);
         grads.b1 = d1.column_sum();
         total * scale
+    }
+
+    /// [`batch_gradients`](Self::batch_gradients) on two threads, the
+    /// straightforward way with the standard library: the batch split into
+    /// two halves of columns (views, not copies), the second half's
+    /// gradients computed on a thread spawned for this step
+    /// (`std::thread::scope`) into `other` while this thread computes the
+    /// first half's into `grads`; then `grads` becomes the mean of both,
+    /// weighted by their sizes. (A persistent pool such as rayon's would
+    /// save the spawn; the workspace has none for the benches.)
+    ///
+    /// # Panics
+    ///
+    /// If the spawned thread panics.
+    pub fn batch_gradients_2_threads(
+        &self,
+        x: &DMatrix<f32>,
+        y: &DMatrix<f32>,
+        grads: &mut Self,
+        other: &mut Self,
+    ) -> f32 {
+        let n = x.ncols();
+        let half = n / 2;
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                self.batch_gradients(
+                    &x.columns(half, n - half),
+                    &y.columns(half, n - half),
+                    other,
+                )
+            });
+            let first = self.batch_gradients(&x.columns(0, half), &y.columns(0, half), grads);
+            (first, second.join().expect("the second thread panicked"))
+        });
+        let (a, b) = (half as f32 / n as f32, (n - half) as f32 / n as f32);
+        let mean = |g: &mut f32, h: f32| *g = a * *g + b * h;
+        grads.w1.zip_apply(&other.w1, mean);
+        grads.b1.zip_apply(&other.b1, mean);
+        grads.w2.zip_apply(&other.w2, mean);
+        grads.b2.zip_apply(&other.b2, mean);
+        a * first + b * second
     }
 
     /// `θ ← θ − η g`.
@@ -680,16 +1050,18 @@ fn target<const OUT: usize>(rng: &mut SeededRng, one_hot: bool) -> SVector<f32, 
     }
 }
 
-/// One network, its hand-written twin, its loss and the samples the benches
-/// feed both.
+/// One network, its hand-written and nalgebra twins, its loss and the
+/// samples the benches feed all three.
 #[derive(Clone, Debug)]
 pub struct Case<N, L, const IN: usize, const OUT: usize> {
     /// The shape, as `2-16-16-1`.
     pub name: &'static str,
     /// The staticnet network, from `from_seed`.
     pub net: N,
-    /// Its twin, with the same weights.
+    /// Its hand-written twin, with the same weights.
     pub plain: PlainMlp,
+    /// Its nalgebra-API twin, with the same weights.
+    pub nalgebra: NalgebraMlp,
     /// The loss of a training step.
     pub loss: L,
     /// [`SAMPLES`] inputs (uniform in `[−1, 1)`) and targets.
@@ -707,6 +1079,7 @@ where
             _ => (PlainLoss::SquaredError, false),
         };
         let plain = PlainMlp::from_network(&net, IN, layers, plain_loss);
+        let nalgebra = NalgebraMlp::from_network(&net, IN, layers, plain_loss);
         let mut rng = seeded_rng(7);
         let samples = (0..SAMPLES)
             .map(|_| {
@@ -718,12 +1091,89 @@ where
             name,
             net,
             plain,
+            nalgebra,
             loss,
             samples,
         }
     }
 
-    /// The samples as the twin takes them.
+    /// The samples as the nalgebra twin takes them.
+    #[must_use]
+    pub fn nalgebra_samples(&self) -> Vec<(DVector<f32>, DVector<f32>)> {
+        self.samples
+            .iter()
+            .map(|(x, y)| {
+                (
+                    DVector::from_column_slice(x.as_slice()),
+                    DVector::from_column_slice(y.as_slice()),
+                )
+            })
+            .collect()
+    }
+
+    /// Asserts that the network and both twins agree, to [`TOLERANCE`]:
+    /// [`check_plain`](Self::check_plain) and
+    /// [`check_nalgebra`](Self::check_nalgebra).
+    ///
+    /// # Panics
+    ///
+    /// If they differ by more.
+    pub fn check(&self) {
+        self.check_plain();
+        self.check_nalgebra();
+    }
+
+    /// Asserts that network and nalgebra twin give the same outputs for
+    /// every sample, and the same loss and parameters over three
+    /// one-sample SGD steps, to [`TOLERANCE`].
+    ///
+    /// # Panics
+    ///
+    /// If they differ by more.
+    pub fn check_nalgebra(&self) {
+        let samples = self.nalgebra_samples();
+        for ((x, _), (dx, _)) in self.samples.iter().zip(&samples) {
+            let ours = self.nalgebra.forward(dx);
+            let theirs = self.net.forward(x);
+            assert_eq!(ours.len(), OUT);
+            for (a, b) in ours.iter().zip(theirs.iter()) {
+                assert!(
+                    (a - b).abs() <= TOLERANCE,
+                    "{} (nalgebra): output {a} vs {b}",
+                    self.name
+                );
+            }
+        }
+        let (mut net, mut nalgebra) = (self.net.clone(), self.nalgebra.clone());
+        let mut grads = net.zero_gradients();
+        let mut nalgebra_grads = nalgebra.zero_gradients();
+        let mut sgd = Sgd::new(LEARNING_RATE);
+        for ((x, y), (dx, dy)) in self.samples.iter().zip(&samples).take(3) {
+            grads.set_zero();
+            let theirs = net.accumulate_gradients(x, y, self.loss, &mut grads);
+            sgd.step(&mut net, &grads);
+            let ours = nalgebra.gradients(dx, dy, &mut nalgebra_grads);
+            nalgebra.step(LEARNING_RATE, &nalgebra_grads);
+            assert!(
+                (ours - theirs).abs() <= TOLERANCE,
+                "{} (nalgebra): loss {ours} vs {theirs}",
+                self.name
+            );
+            let worst = nalgebra.parameter_difference(&net);
+            assert!(
+                worst <= TOLERANCE,
+                "{} (nalgebra): parameters differ by {worst}",
+                self.name
+            );
+        }
+        assert!(
+            nalgebra.parameter_difference(&self.net) > 0.0,
+            "{} (nalgebra): the steps changed nothing",
+            self.name
+        );
+    }
+
+    /// The samples as the hand-written twin takes them.
     #[must_use]
     pub fn plain_samples(&self) -> Vec<(Vec<f32>, Vec<f32>)> {
         self.samples
@@ -732,18 +1182,19 @@ where
             .collect()
     }
 
-    /// Asserts that network and twin give the same outputs for every sample,
-    /// and the same loss and parameters over three one-sample SGD steps,
-    /// to [`TOLERANCE`].
+    /// Asserts that network and hand-written twin give the same outputs for
+    /// every sample, and the same loss and parameters over three one-sample
+    /// SGD steps, to [`TOLERANCE`].
     ///
     /// # Panics
     ///
     /// If they differ by more.
-    pub fn check(&self) {
+    pub fn check_plain(&self) {
         let mut scratch = self.plain.scratch();
         for (x, _) in &self.samples {
             let ours = self.plain.forward(x.as_slice(), &mut scratch);
             let theirs = self.net.forward(x);
+            assert_eq!(ours.len(), OUT);
             for (a, b) in ours.iter().zip(theirs.iter()) {
                 assert!(
                     (a - b).abs() <= TOLERANCE,
@@ -888,29 +1339,43 @@ impl BatchCase {
         }
     }
 
-    /// Asserts that network and twin give the same loss and parameters over
-    /// three minibatch SGD steps, to [`TOLERANCE`].
+    /// Asserts that network and twin, on one thread and on two
+    /// ([`GemmMlp::batch_gradients_2_threads`]), give the same loss and
+    /// parameters over three minibatch SGD steps, to [`TOLERANCE`].
     ///
     /// # Panics
     ///
     /// If they differ by more.
     pub fn check(&self) {
+        self.check_gemm(false);
+        self.check_gemm(true);
+    }
+
+    fn check_gemm(&self, two_threads: bool) {
         let (mut net, mut gemm) = (self.net.clone(), self.gemm.clone());
         let mut grads = Net784x128x10::zero_gradients();
         let mut gemm_grads = gemm.zero_gradients();
+        let mut other = gemm.zero_gradients();
         let mut sgd = Sgd::new(LEARNING_RATE);
         for ((x, y), (dx, dy)) in self.batches.iter().zip(&self.dynamic).take(3) {
             grads.set_zero();
             let theirs = net.accumulate_batch_gradients(x, y, CrossEntropy, &mut grads);
             sgd.step(&mut net, &grads);
-            let ours = gemm.batch_gradients(dx, dy, &mut gemm_grads);
+            let ours = if two_threads {
+                gemm.batch_gradients_2_threads(dx, dy, &mut gemm_grads, &mut other)
+            } else {
+                gemm.batch_gradients(dx, dy, &mut gemm_grads)
+            };
             gemm.step(LEARNING_RATE, &gemm_grads);
             assert!(
                 (ours - theirs).abs() <= TOLERANCE,
-                "batch loss {ours} vs {theirs}"
+                "batch loss {ours} vs {theirs} (two threads: {two_threads})"
             );
             let worst = gemm.parameter_difference(&net);
-            assert!(worst <= TOLERANCE, "batch parameters differ by {worst}");
+            assert!(
+                worst <= TOLERANCE,
+                "batch parameters differ by {worst} (two threads: {two_threads})"
+            );
         }
         assert!(
             gemm.parameter_difference(&self.net) > 0.0,
@@ -925,29 +1390,38 @@ mod tests {
 
     #[test]
     fn the_hand_written_twins_compute_what_staticnet_computes() {
-        case_2_16_16_1().check();
-        case_8_32_32_4().check();
-        case_64_128_128_10().check();
-        case_784_128_10().check();
+        case_2_16_16_1().check_plain();
+        case_8_32_32_4().check_plain();
+        case_64_128_128_10().check_plain();
+        case_784_128_10().check_plain();
+    }
+
+    #[test]
+    fn the_nalgebra_twins_compute_what_staticnet_computes() {
+        case_2_16_16_1().check_nalgebra();
+        case_8_32_32_4().check_nalgebra();
+        case_64_128_128_10().check_nalgebra();
+        case_784_128_10().check_nalgebra();
     }
 
     network! {
-        /// Odd sizes, and both layouts with and without backpropagation.
+        /// Odd sizes: both layouts, with and without backpropagation, each
+        /// with four-wide blocks and a remainder.
         #[derive(Clone, Debug)]
         struct Odd {
-            input: 5,
-            narrow: dense(3) -> tanh,
+            input: 7,
+            narrow: dense(6) -> tanh,
             wide: dense(17) -> relu,
-            out: dense(2),
+            out: dense(5),
         }
     }
 
     #[test]
     fn both_layouts_compute_what_staticnet_computes() {
         let case = Case::new(
-            "5-3-17-2",
+            "7-6-17-5",
             Odd::from_seed(5),
-            &[(3, Act::Tanh), (17, Act::Relu), (2, Act::Identity)],
+            &[(6, Act::Tanh), (17, Act::Relu), (5, Act::Identity)],
             SquaredError,
         );
         let layouts: Vec<Layout> = case.plain.layers.iter().map(|l| l.layout).collect();
@@ -971,6 +1445,23 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
             let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - plain).abs() < 1e-5, "length {n}");
+        }
+    }
+
+    #[test]
+    fn axpy4_matches_plain_sums_at_every_length() {
+        for n in 0..50 {
+            let x: Vec<Vec<f32>> = (0..4)
+                .map(|k| (0..n).map(|i| ((i * 7 + k) as f32 * 0.37).sin()).collect())
+                .collect();
+            let v: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let alpha = [0.5, -1.25, 2.0, 0.75];
+            let mut y = v.clone();
+            axpy4(alpha, [&x[0][..], &x[1], &x[2], &x[3]], &mut y);
+            for i in 0..n {
+                let plain = v[i] + (0..4).map(|k| alpha[k] * x[k][i]).sum::<f32>();
+                assert!((y[i] - plain).abs() < 1e-5, "at {i}, length {n}");
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ pub fn expand(net: &Network) -> TokenStream {
     let grads = format_ident!("{}Gradients", ident);
     let trace = format_ident!("{}Trace", ident);
     let batch_trace = format_ident!("{}BatchTrace", ident);
+    let workspace = format_ident!("{}BatchWorkspace", ident);
     let n_in = input.arg();
     let n_in_value = input.value();
     let last = layers.last();
@@ -339,6 +340,116 @@ pub fn expand(net: &Network) -> TokenStream {
             quote!(::staticnet::activation::Identity),
         ),
     };
+
+    // the batch pass into a reused workspace: one `LayerBuffers` per layer,
+    // every layer reading its input from the previous layer's activations
+    let has_conv = layers.iter().any(|l| matches!(l.op, Op::Conv(_)));
+    let ws_input = |i: usize| -> TokenStream {
+        if i == 0 {
+            quote!(x)
+        } else {
+            let f = &layers[i - 1].field;
+            quote!(&__ws.#f.a)
+        }
+    };
+    let ws_forward: Vec<TokenStream> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let f = &l.field;
+            let (ti, to) = (l.input.arg(), l.output.arg());
+            let rows = {
+                let o = l.output.arg();
+                quote!(#rt::rows::<#o>())
+            };
+            let act = &l.activation.value;
+            let g = geometry_name(l);
+            let a = ws_input(i);
+            let z = match &l.op {
+                Op::Dense | Op::Flatten => quote!(self.#f.forward_batch_into(#a, &mut __ws.#f.z);),
+                Op::Conv(_) => quote! {
+                    self.#f.forward_batch_into::<#ti, #to>(&Self::#g, #a, &mut __ws.#f.z, &mut __ws.__scratch);
+                },
+                Op::Pool { max, .. } => {
+                    let pool = if *max { quote!(#rt::MaxPool2d) } else { quote!(#rt::AvgPool2d) };
+                    quote!(#pool.forward_batch_into::<#t, #ti, #to>(&Self::#g, #a, &mut __ws.#f.z);)
+                }
+            };
+            quote! {
+                __ws.#f.resize(#rows, __n);
+                #z
+                #rt::Activation::forward_columns(&#act, #rows, &__ws.#f.z, &mut __ws.#f.a);
+            }
+        })
+        .collect();
+    let ws_backward: Vec<TokenStream> = layers
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, l)| {
+            let f = &l.field;
+            let (ti, to) = (l.input.arg(), l.output.arg());
+            let g = geometry_name(l);
+            let a = ws_input(i);
+            let accumulate = match &l.op {
+                Op::Dense => quote! {
+                    #rt::Dense::accumulate_batch_gradients_into(#a, &__ws.#f.delta, &mut gradients.#f);
+                },
+                Op::Conv(_) => quote! {
+                    #rt::Conv2d::accumulate_batch_gradients_into::<#ti, #to>(
+                        &Self::#g, #a, &__ws.#f.delta, &mut gradients.#f, &mut __ws.__scratch,
+                    );
+                },
+                Op::Pool { .. } | Op::Flatten => quote!(),
+            };
+            if i == 0 {
+                return accumulate;
+            }
+            let prev = &layers[i - 1];
+            let (pf, pact) = (&prev.field, &prev.activation.value);
+            let prows = {
+                let o = prev.output.arg();
+                quote!(#rt::rows::<#o>())
+            };
+            let back = match &l.op {
+                Op::Dense | Op::Flatten => {
+                    quote!(self.#f.backpropagate_batch_into(&__ws.#f.delta, &mut __ws.#pf.delta);)
+                }
+                Op::Conv(_) => quote! {
+                    self.#f.backpropagate_batch_into::<#ti, #to>(
+                        &Self::#g, &__ws.#f.delta, &mut __ws.#pf.delta, &mut __ws.__scratch,
+                    );
+                },
+                Op::Pool { max, .. } => {
+                    let pool = if *max { quote!(#rt::MaxPool2d) } else { quote!(#rt::AvgPool2d) };
+                    quote! {
+                        #pool.backpropagate_batch_into::<#t, #ti, #to>(
+                            &Self::#g, #a, &__ws.#f.delta, &mut __ws.#pf.delta,
+                        );
+                    }
+                }
+            };
+            quote! {
+                #accumulate
+                #back
+                #rt::Activation::backward_columns(
+                    &#pact, #prows, &__ws.#pf.z, &__ws.#pf.a, &mut __ws.#pf.delta,
+                );
+            }
+        })
+        .collect();
+    let scratch_field = if has_conv {
+        quote!(__scratch: #rt::Scratch<#t>,)
+    } else {
+        quote!()
+    };
+    let last_rows = {
+        let o = last.map_or_else(|| n_in.clone(), |l| l.output.arg());
+        quote!(#rt::rows::<#o>())
+    };
+    let doc_workspace = format!(
+        "The buffers of [`{name_text}`]'s batch passes, kept between calls by [`{name_text}::accumulate_batch_gradients_with`] and by `staticnet::batch::BatchRunner`: each layer's pre-activations, activations and deltas for the largest batch seen."
+    );
 
     let parameters = if types.is_empty() {
         quote!(0)
@@ -641,15 +752,51 @@ pub fn expand(net: &Network) -> TokenStream {
                         loss: L,
                         gradients: &mut #grads,
                     ) -> #t {
-                        let __trace = self.forward_batch_trace(x);
-                        let (__loss, __delta) = loss.delta_batch(
-                            &#last_act,
-                            &__trace.#last_field.z,
-                            &__trace.#last_field.a,
+                        self.accumulate_batch_gradients_with(
+                            x,
                             y,
+                            loss,
+                            gradients,
+                            &mut #workspace::default(),
+                        )
+                    }
+
+                    /// [`accumulate_batch_gradients`](Self::accumulate_batch_gradients)
+                    /// with buffers kept in `workspace`: after the first call with a
+                    /// batch this large, nothing is allocated.
+                    ///
+                    /// # Panics
+                    ///
+                    /// If `x` and `y` have different numbers of columns.
+                    pub fn accumulate_batch_gradients_with<L: #rt::Loss>(
+                        &self,
+                        x: &#rt::OMatrix<#t, #rt::Const<#n_in>, #rt::Dyn>,
+                        y: &#rt::OMatrix<#t, #rt::Const<#n_out>, #rt::Dyn>,
+                        loss: L,
+                        gradients: &mut #grads,
+                        workspace: &mut #workspace,
+                    ) -> #t {
+                        let __n = x.ncols();
+                        ::core::assert_eq!(
+                            __n,
+                            y.ncols(),
+                            "the batch has {} samples but {} targets",
+                            __n,
+                            y.ncols()
                         );
-                        self.__backward_batch(&__trace, &__delta, gradients);
-                        __loss
+                        if __n == 0 {
+                            return #rt::zero::<#t>();
+                        }
+                        let __scale = #rt::mean_scale::<#t>(__n);
+                        #rt::BatchNetwork::accumulate_columns(
+                            self,
+                            x.as_slice(),
+                            y.as_slice(),
+                            loss,
+                            __scale,
+                            gradients,
+                            workspace,
+                        )
                     }
                 }
             }
@@ -669,6 +816,50 @@ pub fn expand(net: &Network) -> TokenStream {
                     F: FnMut(#rt::ParamName, &mut [#t], &[#t]),
                 {
                     #(self.#fields.for_each_parameter_and_gradient(&gradients.#fields, #names, &mut f);)*
+                }
+            }
+
+            ::staticnet::__if_alloc! {
+                // the wiring grows with the declaration, one statement per layer
+                #[allow(clippy::too_many_lines)]
+                impl #rt::BatchNetwork for #ident {
+                    const INPUT: usize = #n_in_value;
+                    const OUTPUT: usize = #n_out_value;
+                    type Workspace = #workspace;
+
+                    fn accumulate_columns<L: #rt::Loss>(
+                        &self,
+                        x: &[#t],
+                        y: &[#t],
+                        loss: L,
+                        scale: #t,
+                        gradients: &mut #grads,
+                        workspace: &mut #workspace,
+                    ) -> #t {
+                        let __n = x.len() / #ident::INPUT;
+                        ::core::assert!(
+                            x.len() == #ident::INPUT * __n && y.len() == #ident::OUTPUT * __n,
+                            "a batch of {} inputs and {} targets is not {} × batch and {} × batch",
+                            x.len(),
+                            y.len(),
+                            #ident::INPUT,
+                            #ident::OUTPUT
+                        );
+                        let __ws = workspace;
+                        #(#ws_forward)*
+                        let __loss = #rt::Loss::delta_columns(
+                            &loss,
+                            &#last_act,
+                            #last_rows,
+                            &__ws.#last_field.z,
+                            &__ws.#last_field.a,
+                            y,
+                            scale,
+                            &mut __ws.#last_field.delta,
+                        );
+                        #(#ws_backward)*
+                        __loss
+                    }
                 }
             }
 
@@ -753,6 +944,14 @@ pub fn expand(net: &Network) -> TokenStream {
                     #[doc = #trace_docs]
                     pub #trace_fields: #rt::BatchLayerTrace<#t, #outs>,
                 )*
+            }
+
+            #[doc = #doc_workspace]
+            #[derive(Clone, Debug, Default)]
+            #[allow(dead_code)]
+            #vis struct #workspace {
+                #(#trace_fields: #rt::LayerBuffers<#t>,)*
+                #scratch_field
             }
         }
 

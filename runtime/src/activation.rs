@@ -175,6 +175,52 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
     /// ```
     fn backward<T: Scalar>(&self, z: &[T], a: &[T], grad: &mut [T]);
 
+    /// [`forward`](Self::forward) for a batch held column-major in slices,
+    /// one sample of `rows` values per column. Nothing is allocated.
+    ///
+    /// ```
+    /// use staticnet::activation::{Activation, Softmax};
+    ///
+    /// // two samples of two logits each
+    /// let mut a = [0.0_f64; 4];
+    /// Softmax.forward_columns(2, &[0.0, 0.0, 5.0, 5.0], &mut a);
+    /// assert_eq!(a, [0.5; 4]);
+    /// ```
+    fn forward_columns<T: Scalar>(&self, rows: usize, z: &[T], a: &mut [T]) {
+        if rows == 0 {
+            // `chunks_exact(0)` would panic; there is nothing to compute.
+            return;
+        }
+        for (z, a) in z.chunks_exact(rows).zip(a.chunks_exact_mut(rows)) {
+            self.forward(z, a);
+        }
+    }
+
+    /// [`backward`](Self::backward) for a batch held column-major in slices,
+    /// one sample of `rows` values per column, in place on `grad`. Nothing
+    /// is allocated.
+    ///
+    /// ```
+    /// use staticnet::activation::{Activation, Relu};
+    ///
+    /// let z = [-1.0_f32, 2.0, 3.0, -4.0];
+    /// let mut grad = [1.0; 4];
+    /// Relu.backward_columns(2, &z, &[0.0, 2.0, 3.0, 0.0], &mut grad);
+    /// assert_eq!(grad, [0.0, 1.0, 1.0, 0.0]);
+    /// ```
+    fn backward_columns<T: Scalar>(&self, rows: usize, z: &[T], a: &[T], grad: &mut [T]) {
+        if rows == 0 {
+            return;
+        }
+        for ((z, a), g) in z
+            .chunks_exact(rows)
+            .zip(a.chunks_exact(rows))
+            .zip(grad.chunks_exact_mut(rows))
+        {
+            self.backward(z, a, g);
+        }
+    }
+
     /// `f(z)` for one sample as a vector.
     ///
     /// ```
@@ -208,17 +254,7 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
         z: &OMatrix<T, Const<N>, Dyn>,
     ) -> OMatrix<T, Const<N>, Dyn> {
         let mut a = OMatrix::<T, Const<N>, Dyn>::zeros(z.ncols());
-        if N == 0 {
-            // `chunks_exact(0)` would panic; there is nothing to compute.
-            return a;
-        }
-        for (z, a) in z
-            .as_slice()
-            .chunks_exact(N)
-            .zip(a.as_mut_slice().chunks_exact_mut(N))
-        {
-            self.forward(z, a);
-        }
+        self.forward_columns(N, z.as_slice(), a.as_mut_slice());
         a
     }
 
@@ -263,18 +299,7 @@ pub trait Activation: Copy + Debug + Display + PartialEq {
         a: &OMatrix<T, Const<N>, Dyn>,
         grad: &mut OMatrix<T, Const<N>, Dyn>,
     ) {
-        if N == 0 {
-            // `chunks_exact(0)` would panic; there is nothing to compute.
-            return;
-        }
-        for ((z, a), g) in z
-            .as_slice()
-            .chunks_exact(N)
-            .zip(a.as_slice().chunks_exact(N))
-            .zip(grad.as_mut_slice().chunks_exact_mut(N))
-        {
-            self.backward(z, a, g);
-        }
+        self.backward_columns(N, z.as_slice(), a.as_slice(), grad.as_mut_slice());
     }
 }
 
@@ -688,9 +713,8 @@ impl Activation for Gelu {
 
     fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
         if let Some((z, a)) = as_f32(z, a) {
-            for (a, &z) in a.iter_mut().zip(z) {
-                *a = fastmath::gelu_tanh_f32(z);
-            }
+            a.copy_from_slice(z);
+            crate::simd::gelu_tanh_f32_in_place(a);
             return;
         }
         for (a, &z) in a.iter_mut().zip(z) {
@@ -760,9 +784,8 @@ impl Activation for Sigmoid {
 
     fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
         if let Some((z, a)) = as_f32(z, a) {
-            for (a, &z) in a.iter_mut().zip(z) {
-                *a = fastmath::sigmoid_f32(z);
-            }
+            a.copy_from_slice(z);
+            crate::simd::sigmoid_f32_in_place(a);
             return;
         }
         for (a, &z) in a.iter_mut().zip(z) {
@@ -803,9 +826,8 @@ impl Activation for Tanh {
 
     fn forward<T: Scalar>(&self, z: &[T], a: &mut [T]) {
         if let Some((z, a)) = as_f32(z, a) {
-            for (a, &z) in a.iter_mut().zip(z) {
-                *a = fastmath::tanh_f32(z);
-            }
+            a.copy_from_slice(z);
+            crate::simd::tanh_f32_in_place(a);
             return;
         }
         for (a, &z) in a.iter_mut().zip(z) {
@@ -913,8 +935,9 @@ impl Activation for Softmax {
             };
             let max = rest.iter().fold(first, |m, &z| m.max(z));
             for (a, &z) in a.iter_mut().zip(z) {
-                *a = fastmath::exp_f32(z - max);
+                *a = z - max;
             }
+            crate::simd::exp_f32_in_place(a);
             let inv = 1.0 / a.iter().sum::<f32>();
             for a in a.iter_mut() {
                 *a *= inv;

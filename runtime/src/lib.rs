@@ -116,6 +116,8 @@ extern crate self as staticnet;
 
 pub mod activation;
 mod baked;
+#[cfg(feature = "alloc")]
+pub mod batch;
 #[cfg(feature = "safetensors")]
 mod checkpoint;
 #[cfg(feature = "std")]
@@ -140,6 +142,7 @@ mod plot;
 pub mod scalar;
 #[cfg(feature = "std")]
 pub mod schedule;
+pub mod simd;
 pub mod summary;
 #[cfg(feature = "std")]
 pub mod train;
@@ -189,6 +192,8 @@ pub mod prelude {
 pub mod __private {
     pub use crate::activation::Activation;
     pub use crate::baked::{decode_f32_matrix, decode_f64_matrix};
+    #[cfg(feature = "alloc")]
+    pub use crate::batch::{BatchNetwork, LayerBuffers};
     pub use crate::init::{Init, seeded_rng};
     #[cfg(feature = "alloc")]
     pub use crate::layers::Heap;
@@ -197,9 +202,22 @@ pub mod __private {
     /// a message that names the feature: one error, not one per use.
     #[cfg(not(feature = "alloc"))]
     pub use crate::layers::Inline as Heap;
+    #[cfg(feature = "alloc")]
+    pub use crate::layers::Scratch;
     pub use crate::layers::{
         AvgPool2d, Choose, Conv2d, Dense, Geometry2d, Inline, MaxPool2d, Select,
     };
+    /// `N`, for sizes that the macro has as const arguments.
+    #[must_use]
+    pub const fn rows<const N: usize>() -> usize {
+        N
+    }
+    /// `1 / n`, the weight of each sample in a batch's mean.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)] // batch sizes stay far below 2^52
+    pub fn mean_scale<T: crate::Scalar>(n: usize) -> T {
+        T::one() / nalgebra::convert::<f64, T>(n as f64)
+    }
     /// Whether layers can be kept on the heap: the `alloc` feature.
     pub const HEAP: bool = cfg!(feature = "alloc");
     pub use crate::loss::Loss;
@@ -208,7 +226,7 @@ pub mod __private {
     pub use crate::network::{LayerTrace, Network, ParamName, Parameters, TensorInfo, Trainable};
     pub use crate::summary::{LayerSummary, Summary};
     pub use core::mem::size_of;
-    pub use nalgebra::{Const, Dyn, OMatrix, SVector};
+    pub use nalgebra::{Const, Dyn, OMatrix, SVector, zero};
     pub use rand::Rng;
 }
 

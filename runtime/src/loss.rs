@@ -167,27 +167,78 @@ pub trait Loss: Copy + Debug + Display + PartialEq {
         );
         let batch = a.ncols();
         let mut delta = OMatrix::<T, Const<N>, Dyn>::zeros(batch);
-        if N == 0 {
-            // `chunks_exact(0)` would panic; every sample's loss is an empty
-            // sum.
-            return (T::zero(), delta);
-        }
-        let mut total = T::zero();
-        for (((z, a), y), d) in z
-            .as_slice()
-            .chunks_exact(N)
-            .zip(a.as_slice().chunks_exact(N))
-            .zip(y.as_slice().chunks_exact(N))
-            .zip(delta.as_mut_slice().chunks_exact_mut(N))
-        {
-            total += self.output_delta(activation, z, a, y, d);
-        }
         if batch == 0 {
             return (T::zero(), delta);
         }
         let scale = T::one() / nalgebra::convert::<f64, T>(batch as f64);
-        delta *= scale;
-        (total * scale, delta)
+        let value = self.delta_columns(
+            activation,
+            N,
+            z.as_slice(),
+            a.as_slice(),
+            y.as_slice(),
+            scale,
+            delta.as_mut_slice(),
+        );
+        (value, delta)
+    }
+
+    /// The scaled loss sum and output deltas of a batch held column-major
+    /// in slices, one sample of `rows` values per column: writes
+    /// `scale · ∂L_j/∂z_j` into each column of `delta` (whose previous
+    /// contents are overwritten) and returns `scale · Σ_j L_j`. With
+    /// `scale = 1 / batch` this is [`delta_batch`](Self::delta_batch)
+    /// without allocating; a batch split into parts takes
+    /// `scale = 1 / whole batch` in each part, so the parts add up to the
+    /// mean.
+    ///
+    /// ```
+    /// use staticnet::activation::Identity;
+    /// use staticnet::loss::{Loss, SquaredError};
+    ///
+    /// let a = [1.0_f64, 3.0];
+    /// let mut delta = [f64::NAN; 2];
+    /// let mean = SquaredError.delta_columns(&Identity, 1, &a, &a, &[0.0, 0.0], 0.5, &mut delta);
+    /// assert_eq!(mean, 2.5); // (½ · 1 + ½ · 9) / 2
+    /// assert_eq!(delta, [0.5, 1.5]); // (a − y) / 2
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    fn delta_columns<T: Scalar, A: Activation>(
+        &self,
+        activation: &A,
+        rows: usize,
+        z: &[T],
+        a: &[T],
+        y: &[T],
+        scale: T,
+        delta: &mut [T],
+    ) -> T {
+        if rows == 0 {
+            // `chunks_exact(0)` would panic; every sample's loss is an empty
+            // sum.
+            return T::zero();
+        }
+        assert!(
+            z.len() == a.len() && a.len() == y.len() && y.len() == delta.len(),
+            "a batch's pre-activations, activations, targets and deltas differ in length: {}, {}, {} and {}",
+            z.len(),
+            a.len(),
+            y.len(),
+            delta.len()
+        );
+        let mut total = T::zero();
+        for (((z, a), y), d) in z
+            .chunks_exact(rows)
+            .zip(a.chunks_exact(rows))
+            .zip(y.chunks_exact(rows))
+            .zip(delta.chunks_exact_mut(rows))
+        {
+            total += self.output_delta(activation, z, a, y, d);
+        }
+        for d in delta.iter_mut() {
+            *d *= scale;
+        }
+        total * scale
     }
 }
 

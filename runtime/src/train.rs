@@ -200,6 +200,15 @@ impl Evaluation {
 /// Samples per forward pass when evaluating, to bound memory.
 const EVALUATION_CHUNK: usize = 2048;
 
+/// Copies the columns `indices` of a column-major matrix of `rows` rows
+/// into `into`, which keeps its capacity from step to step.
+fn gather<T: Copy>(into: &mut Vec<T>, data: &[T], rows: usize, indices: &[usize]) {
+    into.clear();
+    for &i in indices {
+        into.extend_from_slice(&data[i * rows..(i + 1) * rows]);
+    }
+}
+
 /// The loss and metrics of `network` on `data`, computed in batches.
 ///
 /// ```
@@ -294,9 +303,10 @@ pub struct Trainer<Opt, L> {
     clip: Option<Clip>,
     progress: Progress,
     train_metrics: bool,
+    threads: usize,
 }
 
-impl<Opt, L: Loss> Trainer<Opt, L> {
+impl<Opt, L: Loss + Send> Trainer<Opt, L> {
     /// A trainer with `optimizer` and `loss`: 10 epochs of minibatches of
     /// 32, shuffled from seed 0, silent.
     ///
@@ -321,7 +331,37 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
             clip: None,
             progress: Progress::Silent,
             train_metrics: true,
+            threads: 1,
         }
+    }
+
+    /// The number of threads a minibatch may be split across (default 1;
+    /// 0 counts as 1). Parts are at least
+    /// [`BatchRunner::MIN_COLUMNS`](crate::batch::BatchRunner::MIN_COLUMNS)
+    /// samples, so smaller batches stay on one thread. With more than one
+    /// part the gradients are summed in a different order, so the last bits
+    /// of the weights depend on the number of threads (never on the
+    /// machine).
+    ///
+    /// ```
+    /// use staticnet::prelude::*;
+    /// # use staticnet::data::Dataset;
+    /// # use nalgebra::{Const, Dyn, OMatrix};
+    /// # network! { struct Line<f64> { input: 1, out: dense(1) } }
+    /// # let x = OMatrix::<f64, Const<1>, Dyn>::from_fn(256, |_, j| j as f64 / 128.0 - 1.0);
+    /// # let data = Dataset::new(x.clone(), x.map(|v| 3.0 * v)).unwrap();
+    /// let trainer = || Trainer::new(Sgd::new(0.5), SquaredError).batch_size(256).epochs(100);
+    /// let (mut one, mut two) = (Line::zeros(), Line::zeros());
+    /// trainer().fit(&mut one, &data)?;
+    /// trainer().threads(2).fit(&mut two, &data)?;
+    /// assert!((one.out.weight[0] - two.out.weight[0]).abs() < 1e-12);
+    /// assert!((two.out.weight[0] - 3.0).abs() < 1e-3);
+    /// # Ok::<(), staticnet::Error>(())
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// The number of passes over the training set.
@@ -604,6 +644,8 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     ) -> Result<History>
     where
         N: Network<I, O, Scalar = T>,
+        N: crate::batch::BatchNetwork + Sync,
+        N::Gradients: Send,
         T: Scalar,
         Opt: Optimizer<T>,
     {
@@ -681,6 +723,8 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     ) -> Result<History>
     where
         N: Network<I, O, Scalar = T>,
+        N: crate::batch::BatchNetwork + Sync,
+        N::Gradients: Send,
         T: crate::weights::Element,
         Opt: Optimizer<T>,
     {
@@ -740,6 +784,8 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     ) -> Result<History>
     where
         N: Network<I, O, Scalar = T>,
+        N: crate::batch::BatchNetwork + Sync,
+        N::Gradients: Send,
         T: Scalar,
         Opt: Optimizer<T>,
     {
@@ -756,6 +802,8 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
     ) -> Result<History>
     where
         N: Network<I, O, Scalar = T>,
+        N: crate::batch::BatchNetwork + Sync,
+        N::Gradients: Send,
         T: Scalar,
         Opt: Optimizer<T>,
     {
@@ -793,6 +841,8 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
             }
         }
         let mut gradients = network.zero_gradients();
+        let mut runner = crate::batch::BatchRunner::<N>::new(self.threads);
+        let (mut batch_x, mut batch_y) = (Vec::new(), Vec::new());
         let mut reporter = Reporter::new(self.progress, self.epochs, steps);
 
         for epoch in first..=self.epochs {
@@ -820,8 +870,10 @@ impl<Opt, L: Loss> Trainer<Opt, L> {
                     let (x, y) = train.sample(*i);
                     network.accumulate_gradients(&x, &y, self.loss, &mut gradients)
                 } else {
-                    let (x, y) = train.batch(indices);
-                    network.accumulate_batch_gradients(&x, &y, self.loss, &mut gradients)
+                    // gathered into buffers kept across steps
+                    gather(&mut batch_x, train.inputs.as_slice(), I, indices);
+                    gather(&mut batch_y, train.targets.as_slice(), O, indices);
+                    runner.accumulate_slices(network, &batch_x, &batch_y, self.loss, &mut gradients)
                 };
                 // nothing non-finite reaches the weights: they stay those of
                 // the last good step

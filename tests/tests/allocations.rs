@@ -116,7 +116,6 @@ fn inline_passes_allocate_nothing() {
 }
 
 #[test]
-#[ignore = "issue 7: with `alloc`, a convolution builds its patch matrix (im2col) on the heap at every call"]
 fn inline_convolution_passes_allocate_nothing() {
     let cnn = Cnn::from_seed(2);
     let image = SVector::<f32, 36>::from_fn(|i, _| (i % 5) as f32 / 5.0);
@@ -162,4 +161,111 @@ fn optimizer_steps_allocate_nothing_after_the_first() {
     steps_allocate_nothing_after_the_first("rmsprop", RmsProp::new(0.01));
     steps_allocate_nothing_after_the_first("adam", Adam::new(0.01));
     steps_allocate_nothing_after_the_first("adamw", AdamW::new(0.01));
+}
+
+network! {
+    /// 784-128-10, as in the benchmarks: its first layer lives on the heap.
+    struct Wide {
+        input: 784,
+        hidden: dense(128) -> relu,
+        output: dense(10) -> softmax,
+    }
+}
+
+/// A batch of `n` samples for a network of `I` inputs and `O` classes.
+fn batch<const I: usize, const O: usize>(
+    n: usize,
+) -> (
+    nalgebra::OMatrix<f32, nalgebra::Const<I>, nalgebra::Dyn>,
+    nalgebra::OMatrix<f32, nalgebra::Const<O>, nalgebra::Dyn>,
+) {
+    let x = nalgebra::OMatrix::<f32, nalgebra::Const<I>, nalgebra::Dyn>::from_fn(n, |i, j| {
+        ((i * 13 + j * 7) % 17) as f32 / 17.0
+    });
+    let y = nalgebra::OMatrix::<f32, nalgebra::Const<O>, nalgebra::Dyn>::from_fn(n, |i, j| {
+        f32::from(u8::from(i == j % O))
+    });
+    (x, y)
+}
+
+/// Minibatch SGD steps through a one-thread `BatchRunner`: the first call
+/// with the largest batch allocates the workspace; after it, with that
+/// batch size or a smaller one, staticnet allocates nothing of its own. What
+/// remains is matrixmultiply's: every matrix product allocates its packing
+/// buffer (one allocation, freed when the product returns), and its API
+/// offers no way to pass one in. So a step makes exactly `products`
+/// allocations, one per product, and no more.
+fn minibatch_steps_allocate_only_packing_buffers<N, const I: usize, const O: usize>(
+    name: &str,
+    mut net: N,
+    products: usize,
+) where
+    N: Network<I, O, Scalar = f32> + staticnet::batch::BatchNetwork + Sync,
+    N::Gradients: Send,
+{
+    use staticnet::batch::BatchRunner;
+    let (x, y) = batch::<I, O>(64);
+    let (small_x, small_y) = batch::<I, O>(17);
+    let mut runner = BatchRunner::<N>::new(1);
+    let mut grads = net.zero_gradients();
+    let mut sgd = Sgd::new(0.01);
+    let (first, _) =
+        allocations(|| runner.accumulate_gradients(&net, &x, &y, CrossEntropy, &mut grads));
+    assert!(
+        first > products,
+        "{name}: the first step sets up the workspace"
+    );
+    let steps = 6;
+    let (n, ()) = allocations(|| {
+        for step in 0..steps {
+            grads.set_zero();
+            let (x, y) = if step % 3 == 2 {
+                (&small_x, &small_y)
+            } else {
+                (&x, &y)
+            };
+            runner.accumulate_gradients(&net, x, y, CrossEntropy, &mut grads);
+            sgd.step(&mut net, &grads);
+        }
+    });
+    assert_eq!(
+        n,
+        steps * products,
+        "{name}: minibatch steps after the first allocate only matrixmultiply's packing buffers"
+    );
+}
+
+#[test]
+fn minibatch_steps_allocate_only_packing_buffers_after_the_first() {
+    // dense layers: L products forward, L for the weight gradients and
+    // L - 1 going back
+    minibatch_steps_allocate_only_packing_buffers::<_, 8, 4>("8-32-32-4", Mlp::from_seed(4), 8);
+    minibatch_steps_allocate_only_packing_buffers::<_, 784, 10>(
+        "784-128-10",
+        Wide::from_seed(5),
+        5,
+    );
+    // the convolution: one product forward and one for its gradients (it
+    // is the first layer: nothing goes back); the dense layer: one each way
+    // and one for its gradients
+    minibatch_steps_allocate_only_packing_buffers::<_, 36, 3>("cnn", Cnn::from_seed(6), 5);
+}
+
+#[test]
+fn a_kept_workspace_allocates_only_packing_buffers_after_the_first_call() {
+    let net = Mlp::from_seed(7);
+    let (x, y) = batch::<8, 4>(32);
+    let mut workspace = MlpBatchWorkspace::default();
+    let mut grads = Mlp::zero_gradients();
+    let _ = net.accumulate_batch_gradients_with(&x, &y, CrossEntropy, &mut grads, &mut workspace);
+    let (n, _) = allocations(|| {
+        net.accumulate_batch_gradients_with(&x, &y, CrossEntropy, &mut grads, &mut workspace)
+    });
+    assert_eq!(
+        n, 8,
+        "accumulate_batch_gradients_with: one per matrix product"
+    );
+    // without a kept workspace, every call allocates its buffers as well
+    let (n, _) = allocations(|| net.accumulate_batch_gradients(&x, &y, CrossEntropy, &mut grads));
+    assert!(n > 8);
 }

@@ -190,6 +190,21 @@ pub struct EverythingBatchTrace {
     #[doc = "Layer `last`: dense `5000` → `3`, then `softmax`."]
     pub last: ::staticnet::__private::BatchLayerTrace<f64, 3>,
 }
+#[doc = "The buffers of [`Everything`]'s batch passes, kept between calls by [`Everything::accumulate_batch_gradients_with`] and by `staticnet::batch::BatchRunner`: each layer's pre-activations, activations and deltas for the largest batch seen."]
+#[derive(Clone, Debug, Default)]
+#[allow(dead_code)]
+pub struct EverythingBatchWorkspace {
+    first: ::staticnet::__private::LayerBuffers<f64>,
+    layer2: ::staticnet::__private::LayerBuffers<f64>,
+    layer3: ::staticnet::__private::LayerBuffers<f64>,
+    layer4: ::staticnet::__private::LayerBuffers<f64>,
+    layer5: ::staticnet::__private::LayerBuffers<f64>,
+    layer6: ::staticnet::__private::LayerBuffers<f64>,
+    layer7: ::staticnet::__private::LayerBuffers<f64>,
+    layer8: ::staticnet::__private::LayerBuffers<f64>,
+    big: ::staticnet::__private::LayerBuffers<f64>,
+    last: ::staticnet::__private::LayerBuffers<f64>,
+}
 #[allow(dead_code, clippy::too_many_lines)]
 impl Everything {
     #[doc = r" The number of inputs."]
@@ -1157,15 +1172,58 @@ impl Everything {
         loss: L,
         gradients: &mut EverythingGradients,
     ) -> f64 {
-        let __trace = self.forward_batch_trace(x);
-        let (__loss, __delta) = loss.delta_batch(
-            &::staticnet::activation::Softmax,
-            &__trace.last.z,
-            &__trace.last.a,
+        self.accumulate_batch_gradients_with(
+            x,
             y,
+            loss,
+            gradients,
+            &mut EverythingBatchWorkspace::default(),
+        )
+    }
+    #[doc = r" [`accumulate_batch_gradients`](Self::accumulate_batch_gradients)"]
+    #[doc = r" with buffers kept in `workspace`: after the first call with a"]
+    #[doc = r" batch this large, nothing is allocated."]
+    #[doc = r""]
+    #[doc = r" # Panics"]
+    #[doc = r""]
+    #[doc = r" If `x` and `y` have different numbers of columns."]
+    pub fn accumulate_batch_gradients_with<L: ::staticnet::__private::Loss>(
+        &self,
+        x: &::staticnet::__private::OMatrix<
+            f64,
+            ::staticnet::__private::Const<{ sizes::FEATURES }>,
+            ::staticnet::__private::Dyn,
+        >,
+        y: &::staticnet::__private::OMatrix<
+            f64,
+            ::staticnet::__private::Const<3>,
+            ::staticnet::__private::Dyn,
+        >,
+        loss: L,
+        gradients: &mut EverythingGradients,
+        workspace: &mut EverythingBatchWorkspace,
+    ) -> f64 {
+        let __n = x.ncols();
+        ::core::assert_eq!(
+            __n,
+            y.ncols(),
+            "the batch has {} samples but {} targets",
+            __n,
+            y.ncols()
         );
-        self.__backward_batch(&__trace, &__delta, gradients);
-        __loss
+        if __n == 0 {
+            return ::staticnet::__private::zero::<f64>();
+        }
+        let __scale = ::staticnet::__private::mean_scale::<f64>(__n);
+        ::staticnet::__private::BatchNetwork::accumulate_columns(
+            self,
+            x.as_slice(),
+            y.as_slice(),
+            loss,
+            __scale,
+            gradients,
+            workspace,
+        )
     }
 }
 impl ::staticnet::__private::Parameters for Everything {
@@ -1573,6 +1631,263 @@ impl ::staticnet::__private::Trainable for Everything {
             .for_each_parameter_and_gradient(&gradients.big, "big", &mut f);
         self.last
             .for_each_parameter_and_gradient(&gradients.last, "last", &mut f);
+    }
+}
+#[allow(clippy::too_many_lines)]
+impl ::staticnet::__private::BatchNetwork for Everything {
+    const INPUT: usize = (sizes::FEATURES);
+    const OUTPUT: usize = 3;
+    type Workspace = EverythingBatchWorkspace;
+    fn accumulate_columns<L: ::staticnet::__private::Loss>(
+        &self,
+        x: &[f64],
+        y: &[f64],
+        loss: L,
+        scale: f64,
+        gradients: &mut EverythingGradients,
+        workspace: &mut EverythingBatchWorkspace,
+    ) -> f64 {
+        let __n = x.len() / Everything::INPUT;
+        ::core::assert!(
+            x.len() == Everything::INPUT * __n && y.len() == Everything::OUTPUT * __n,
+            "a batch of {} inputs and {} targets is not {} × batch and {} × batch",
+            x.len(),
+            y.len(),
+            Everything::INPUT,
+            Everything::OUTPUT
+        );
+        let __ws = workspace;
+        __ws.first
+            .resize(::staticnet::__private::rows::<{ sizes::HIDDEN }>(), __n);
+        self.first.forward_batch_into(x, &mut __ws.first.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::LeakyRelu::new(0.2f64),
+            ::staticnet::__private::rows::<{ sizes::HIDDEN }>(),
+            &__ws.first.z,
+            &mut __ws.first.a,
+        );
+        __ws.layer2
+            .resize(::staticnet::__private::rows::<{ 2 * sizes::HIDDEN }>(), __n);
+        self.layer2
+            .forward_batch_into(&__ws.first.a, &mut __ws.layer2.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Elu::new(1.5f64),
+            ::staticnet::__private::rows::<{ 2 * sizes::HIDDEN }>(),
+            &__ws.layer2.z,
+            &mut __ws.layer2.a,
+        );
+        __ws.layer3.resize(::staticnet::__private::rows::<6>(), __n);
+        self.layer3
+            .forward_batch_into(&__ws.layer2.a, &mut __ws.layer3.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Selu,
+            ::staticnet::__private::rows::<6>(),
+            &__ws.layer3.z,
+            &mut __ws.layer3.a,
+        );
+        __ws.layer4.resize(::staticnet::__private::rows::<6>(), __n);
+        self.layer4
+            .forward_batch_into(&__ws.layer3.a, &mut __ws.layer4.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Gelu,
+            ::staticnet::__private::rows::<6>(),
+            &__ws.layer4.z,
+            &mut __ws.layer4.a,
+        );
+        __ws.layer5.resize(::staticnet::__private::rows::<4>(), __n);
+        self.layer5
+            .forward_batch_into(&__ws.layer4.a, &mut __ws.layer5.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Softplus,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer5.z,
+            &mut __ws.layer5.a,
+        );
+        __ws.layer6.resize(::staticnet::__private::rows::<4>(), __n);
+        self.layer6
+            .forward_batch_into(&__ws.layer5.a, &mut __ws.layer6.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Tanh,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer6.z,
+            &mut __ws.layer6.a,
+        );
+        __ws.layer7.resize(::staticnet::__private::rows::<4>(), __n);
+        self.layer7
+            .forward_batch_into(&__ws.layer6.a, &mut __ws.layer7.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Sigmoid,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer7.z,
+            &mut __ws.layer7.a,
+        );
+        __ws.layer8.resize(::staticnet::__private::rows::<4>(), __n);
+        self.layer8
+            .forward_batch_into(&__ws.layer7.a, &mut __ws.layer8.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Identity,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer8.z,
+            &mut __ws.layer8.a,
+        );
+        __ws.big.resize(::staticnet::__private::rows::<5000>(), __n);
+        self.big.forward_batch_into(&__ws.layer8.a, &mut __ws.big.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Relu,
+            ::staticnet::__private::rows::<5000>(),
+            &__ws.big.z,
+            &mut __ws.big.a,
+        );
+        __ws.last.resize(::staticnet::__private::rows::<3>(), __n);
+        self.last.forward_batch_into(&__ws.big.a, &mut __ws.last.z);
+        ::staticnet::__private::Activation::forward_columns(
+            &::staticnet::activation::Softmax,
+            ::staticnet::__private::rows::<3>(),
+            &__ws.last.z,
+            &mut __ws.last.a,
+        );
+        let __loss = ::staticnet::__private::Loss::delta_columns(
+            &loss,
+            &::staticnet::activation::Softmax,
+            ::staticnet::__private::rows::<3>(),
+            &__ws.last.z,
+            &__ws.last.a,
+            y,
+            scale,
+            &mut __ws.last.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.big.a,
+            &__ws.last.delta,
+            &mut gradients.last,
+        );
+        self.last
+            .backpropagate_batch_into(&__ws.last.delta, &mut __ws.big.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Relu,
+            ::staticnet::__private::rows::<5000>(),
+            &__ws.big.z,
+            &__ws.big.a,
+            &mut __ws.big.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer8.a,
+            &__ws.big.delta,
+            &mut gradients.big,
+        );
+        self.big
+            .backpropagate_batch_into(&__ws.big.delta, &mut __ws.layer8.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Identity,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer8.z,
+            &__ws.layer8.a,
+            &mut __ws.layer8.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer7.a,
+            &__ws.layer8.delta,
+            &mut gradients.layer8,
+        );
+        self.layer8
+            .backpropagate_batch_into(&__ws.layer8.delta, &mut __ws.layer7.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Sigmoid,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer7.z,
+            &__ws.layer7.a,
+            &mut __ws.layer7.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer6.a,
+            &__ws.layer7.delta,
+            &mut gradients.layer7,
+        );
+        self.layer7
+            .backpropagate_batch_into(&__ws.layer7.delta, &mut __ws.layer6.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Tanh,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer6.z,
+            &__ws.layer6.a,
+            &mut __ws.layer6.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer5.a,
+            &__ws.layer6.delta,
+            &mut gradients.layer6,
+        );
+        self.layer6
+            .backpropagate_batch_into(&__ws.layer6.delta, &mut __ws.layer5.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Softplus,
+            ::staticnet::__private::rows::<4>(),
+            &__ws.layer5.z,
+            &__ws.layer5.a,
+            &mut __ws.layer5.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer4.a,
+            &__ws.layer5.delta,
+            &mut gradients.layer5,
+        );
+        self.layer5
+            .backpropagate_batch_into(&__ws.layer5.delta, &mut __ws.layer4.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Gelu,
+            ::staticnet::__private::rows::<6>(),
+            &__ws.layer4.z,
+            &__ws.layer4.a,
+            &mut __ws.layer4.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer3.a,
+            &__ws.layer4.delta,
+            &mut gradients.layer4,
+        );
+        self.layer4
+            .backpropagate_batch_into(&__ws.layer4.delta, &mut __ws.layer3.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Selu,
+            ::staticnet::__private::rows::<6>(),
+            &__ws.layer3.z,
+            &__ws.layer3.a,
+            &mut __ws.layer3.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.layer2.a,
+            &__ws.layer3.delta,
+            &mut gradients.layer3,
+        );
+        self.layer3
+            .backpropagate_batch_into(&__ws.layer3.delta, &mut __ws.layer2.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::Elu::new(1.5f64),
+            ::staticnet::__private::rows::<{ 2 * sizes::HIDDEN }>(),
+            &__ws.layer2.z,
+            &__ws.layer2.a,
+            &mut __ws.layer2.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            &__ws.first.a,
+            &__ws.layer2.delta,
+            &mut gradients.layer2,
+        );
+        self.layer2
+            .backpropagate_batch_into(&__ws.layer2.delta, &mut __ws.first.delta);
+        ::staticnet::__private::Activation::backward_columns(
+            &::staticnet::activation::LeakyRelu::new(0.2f64),
+            ::staticnet::__private::rows::<{ sizes::HIDDEN }>(),
+            &__ws.first.z,
+            &__ws.first.a,
+            &mut __ws.first.delta,
+        );
+        ::staticnet::__private::Dense::accumulate_batch_gradients_into(
+            x,
+            &__ws.first.delta,
+            &mut gradients.first,
+        );
+        __loss
     }
 }
 impl ::staticnet::__private::Network<{ sizes::FEATURES }, 3> for Everything {

@@ -13,6 +13,7 @@ use crate::init::Init;
 #[cfg(feature = "alloc")]
 use crate::kernels::{Strided, gemm};
 use crate::network::ParamName;
+use crate::simd;
 
 /// A fully connected layer from `IN` inputs to `OUT` outputs: `z = W a + b`
 /// with weight `W` (`OUT × IN`) and bias `b` (`OUT`).
@@ -46,6 +47,14 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// assert_eq!(staticnet::layers::Dense::<f32, 3, 4>::PARAMETERS, 16);
     /// ```
     pub const PARAMETERS: usize = IN * OUT + OUT;
+
+    /// Whether the single-sample passes of `f32` and `f64` layers take the
+    /// kernels of [`simd`](crate::simd), which choose AVX2 and FMA at run
+    /// time, instead of nalgebra's fully unrolled code for the exact shape.
+    /// Columns of at least 32 outputs and 4096 weights in all: below that the
+    /// unrolled code is as fast, and a call into a kernel costs more than
+    /// the wider instructions gain.
+    const WIDE: bool = OUT >= 32 && IN * OUT >= 4096;
 
     /// A layer whose parameters are all zero.
     ///
@@ -94,6 +103,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     #[must_use]
     pub fn forward(&self, a: &SVector<T, IN>) -> SVector<T, OUT> {
         let mut z = self.bias.clone_owned();
+        if Self::WIDE
+            && kernel(
+                self.weight.as_slice(),
+                a.as_slice(),
+                z.as_mut_slice(),
+                simd::gemv_f32,
+                simd::gemv_f64,
+            )
+        {
+            return z;
+        }
         z.gemv(T::one(), &*self.weight, a, T::one());
         z
     }
@@ -115,11 +135,41 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     #[must_use]
     pub fn forward_batch(&self, a: &OMatrix<T, Const<IN>, Dyn>) -> OMatrix<T, Const<OUT>, Dyn> {
         let mut z = OMatrix::<T, Const<OUT>, Dyn>::zeros(a.ncols());
-        for mut column in z.column_iter_mut() {
-            column.copy_from(&*self.bias);
+        self.forward_batch_into(a.as_slice(), z.as_mut_slice());
+        z
+    }
+
+    /// [`forward_batch`](Self::forward_batch) on column-major slices,
+    /// writing into `z`: `a` holds `IN × batch` values and `z`, whose
+    /// previous contents are overwritten, `OUT × batch`. Nothing is
+    /// allocated.
+    ///
+    /// # Panics
+    ///
+    /// If the lengths are not `IN × batch` and `OUT × batch` for one batch
+    /// size.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::SMatrix;
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(1.0, 10.0);
+    /// layer.bias[0] = 0.5;
+    /// let mut z = [f64::NAN; 2];
+    /// layer.forward_batch_into(&[1.0, 2.0, 3.0, 4.0], &mut z);
+    /// assert_eq!(z, [21.5, 43.5]);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn forward_batch_into(&self, a: &[T], z: &mut [T]) {
+        let batch = columns(a.len(), IN, z.len(), OUT);
+        if OUT > 0 {
+            for column in z.chunks_exact_mut(OUT) {
+                column.copy_from_slice(self.bias.as_slice());
+            }
         }
         gemm(
-            (OUT, IN, a.ncols()),
+            (OUT, IN, batch),
             T::one(),
             Strided {
                 data: self.weight.as_slice(),
@@ -127,14 +177,13 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
                 col_stride: OUT,
             },
             Strided {
-                data: a.as_slice(),
+                data: a,
                 row_stride: 1,
                 col_stride: IN,
             },
             T::one(),
-            z.as_mut_slice(),
+            z,
         );
-        z
     }
 
     /// Adds the gradients of one sample to `gradients`: `∂L/∂W = δ aᵀ` and
@@ -152,7 +201,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     /// assert_eq!(grads.bias[0], 0.5);
     /// ```
     pub fn accumulate_gradients(a: &SVector<T, IN>, delta: &SVector<T, OUT>, gradients: &mut Self) {
-        gradients.weight.ger(T::one(), delta, a, T::one());
+        if !(Self::WIDE
+            && kernel(
+                delta.as_slice(),
+                a.as_slice(),
+                gradients.weight.as_mut_slice(),
+                simd::ger_f32,
+                simd::ger_f64,
+            ))
+        {
+            gradients.weight.ger(T::one(), delta, a, T::one());
+        }
         *gradients.bias += delta;
     }
 
@@ -170,6 +229,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     #[must_use]
     pub fn backpropagate(&self, delta: &SVector<T, OUT>) -> SVector<T, IN> {
         let mut back = SVector::<T, IN>::zeros();
+        if Self::WIDE
+            && kernel(
+                self.weight.as_slice(),
+                delta.as_slice(),
+                back.as_mut_slice(),
+                simd::gemv_t_f32,
+                simd::gemv_t_f64,
+            )
+        {
+            return back;
+        }
         back.gemv_tr(T::one(), &*self.weight, delta, T::zero());
         back
     }
@@ -228,31 +298,57 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         delta: &OMatrix<T, Const<OUT>, Dyn>,
         gradients: &mut Self,
     ) {
-        let batch = a.ncols();
         assert_eq!(
-            batch,
+            a.ncols(),
             delta.ncols(),
             "inputs and deltas differ in batch size"
         );
+        Self::accumulate_batch_gradients_into(a.as_slice(), delta.as_slice(), gradients);
+    }
+
+    /// [`accumulate_batch_gradients`](Self::accumulate_batch_gradients) on
+    /// column-major slices: `a` holds `IN × batch` values and `delta`
+    /// `OUT × batch`. Nothing is allocated.
+    ///
+    /// # Panics
+    ///
+    /// If the lengths are not `IN × batch` and `OUT × batch` for one batch
+    /// size.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::SMatrix;
+    ///
+    /// let mut grads = Dense::<f64, 2, 1>::zeros();
+    /// Dense::accumulate_batch_gradients_into(&[1.0, 2.0, 3.0, 4.0], &[0.5, -1.0], &mut grads);
+    /// assert_eq!(*grads.weight, SMatrix::<f64, 1, 2>::new(-2.5, -3.0));
+    /// assert_eq!(grads.bias[0], -0.5);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn accumulate_batch_gradients_into(a: &[T], delta: &[T], gradients: &mut Self) {
+        let batch = columns(a.len(), IN, delta.len(), OUT);
         // Aᵀ read in place through its strides: no transposed copy
         gemm(
             (OUT, batch, IN),
             T::one(),
             Strided {
-                data: delta.as_slice(),
+                data: delta,
                 row_stride: 1,
                 col_stride: OUT,
             },
             Strided {
-                data: a.as_slice(),
+                data: a,
                 row_stride: IN,
                 col_stride: 1,
             },
             T::one(),
             gradients.weight.as_mut_slice(),
         );
-        for column in delta.column_iter() {
-            *gradients.bias += column;
+        let bias = gradients.bias.as_mut_slice();
+        for column in delta.chunks_exact(OUT.max(1)) {
+            for (b, d) in bias.iter_mut().zip(column) {
+                *b += *d;
+            }
         }
     }
 
@@ -273,8 +369,34 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
         &self,
         delta: &OMatrix<T, Const<OUT>, Dyn>,
     ) -> OMatrix<T, Const<IN>, Dyn> {
-        let batch = delta.ncols();
-        let mut back = OMatrix::<T, Const<IN>, Dyn>::zeros(batch);
+        let mut back = OMatrix::<T, Const<IN>, Dyn>::zeros(delta.ncols());
+        self.backpropagate_batch_into(delta.as_slice(), back.as_mut_slice());
+        back
+    }
+
+    /// [`backpropagate_batch`](Self::backpropagate_batch) on column-major
+    /// slices, writing into `back`: `delta` holds `OUT × batch` values and
+    /// `back`, whose previous contents are overwritten, `IN × batch`.
+    /// Nothing is allocated.
+    ///
+    /// # Panics
+    ///
+    /// If the lengths are not `OUT × batch` and `IN × batch` for one batch
+    /// size.
+    ///
+    /// ```
+    /// use staticnet::layers::Dense;
+    /// use nalgebra::SMatrix;
+    ///
+    /// let mut layer = Dense::<f64, 2, 1>::zeros();
+    /// *layer.weight = SMatrix::<f64, 1, 2>::new(3.0, 4.0);
+    /// let mut back = [f64::NAN; 4];
+    /// layer.backpropagate_batch_into(&[1.0, -0.5], &mut back);
+    /// assert_eq!(back, [3.0, 4.0, -1.5, -2.0]);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn backpropagate_batch_into(&self, delta: &[T], back: &mut [T]) {
+        let batch = columns(back.len(), IN, delta.len(), OUT);
         // Wᵀ read in place through its strides
         gemm(
             (IN, OUT, batch),
@@ -285,14 +407,13 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
                 col_stride: 1,
             },
             Strided {
-                data: delta.as_slice(),
+                data: delta,
                 row_stride: 1,
                 col_stride: OUT,
             },
             T::zero(),
-            back.as_mut_slice(),
+            back,
         );
-        back
     }
 
     /// [`accumulate_batch_gradients`](Self::accumulate_batch_gradients), then
@@ -400,6 +521,62 @@ impl<T: Scalar, const IN: usize, const OUT: usize, S: Storage> Dense<T, IN, OUT,
     }
 }
 
+/// Calls `for_f32` (or `for_f64`) on the three slices when `T` is `f32`
+/// (or `f64`) and says whether it did; other scalars take nalgebra's
+/// generic code.
+#[inline(always)]
+fn kernel<T: Scalar>(
+    x: &[T],
+    y: &[T],
+    out: &mut [T],
+    for_f32: fn(&[f32], &[f32], &mut [f32]),
+    for_f64: fn(&[f64], &[f64], &mut [f64]),
+) -> bool {
+    use core::any::TypeId;
+    let id = TypeId::of::<T>();
+    if id == TypeId::of::<f32>() {
+        // SAFETY: `T` is `f32` by its `TypeId`: the casts keep element
+        // type, length and alignment, and the borrows are unchanged.
+        unsafe {
+            for_f32(
+                core::slice::from_raw_parts(x.as_ptr().cast(), x.len()),
+                core::slice::from_raw_parts(y.as_ptr().cast(), y.len()),
+                core::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()),
+            );
+        }
+        true
+    } else if id == TypeId::of::<f64>() {
+        // SAFETY: as above, with `f64`.
+        unsafe {
+            for_f64(
+                core::slice::from_raw_parts(x.as_ptr().cast(), x.len()),
+                core::slice::from_raw_parts(y.as_ptr().cast(), y.len()),
+                core::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()),
+            );
+        }
+        true
+    } else {
+        false
+    }
+}
+
+/// The batch size of two column-major slices of `rows_a` and `rows_b` rows.
+///
+/// # Panics
+///
+/// If they do not hold the same whole number of columns.
+#[cfg(feature = "alloc")]
+fn columns(len_a: usize, rows_a: usize, len_b: usize, rows_b: usize) -> usize {
+    let batch = len_a
+        .checked_div(rows_a)
+        .unwrap_or_else(|| len_b / rows_b.max(1));
+    assert!(
+        len_a == rows_a * batch && len_b == rows_b * batch,
+        "batch slices of {len_a} and {len_b} values are not {rows_a} × batch and {rows_b} × batch"
+    );
+    batch
+}
+
 impl<T: Scalar, const IN: usize, const OUT: usize> Dense<T, IN, OUT, Inline> {
     /// A layer of the given weight (`OUT × IN`) and bias, kept inline. A
     /// `const fn`, so a layer of known weights can be a constant: networks
@@ -500,6 +677,55 @@ mod tests {
                 epsilon = 1e-12
             );
         }
+    }
+
+    #[test]
+    fn wide_layers_take_the_kernels_and_agree_with_nalgebra() {
+        fn check<T: Scalar + Into<f64>>(tolerance: f64) {
+            // 64 → 128: wide enough for the `simd` kernels with f32 and f64
+            const { assert!(Dense::<T, 64, 128>::WIDE && !Dense::<T, 8, 32>::WIDE) };
+            let mut layer = Dense::<T, 64, 128>::zeros();
+            layer.initialize(
+                Init::HeUniform,
+                Init::Uniform {
+                    low: -0.5,
+                    high: 0.5,
+                },
+                &mut crate::init::seeded_rng(3),
+            );
+            let a =
+                SVector::<T, 64>::from_fn(|i, _| crate::scalar::constant((i as f64 * 0.37).sin()));
+            let delta =
+                SVector::<T, 128>::from_fn(|i, _| crate::scalar::constant((i as f64 * 0.11).cos()));
+            let close = |got: &[T], want: &[T], what: &str| {
+                for (g, w) in got.iter().zip(want) {
+                    let (g, w): (f64, f64) = ((*g).into(), (*w).into());
+                    assert!(
+                        (g - w).abs() <= tolerance * (1.0 + w.abs()),
+                        "{what}: {g} against {w}"
+                    );
+                }
+            };
+            let want = *layer.weight * a + *layer.bias;
+            close(layer.forward(&a).as_slice(), want.as_slice(), "forward");
+            let want = layer.weight.transpose() * delta;
+            close(
+                layer.backpropagate(&delta).as_slice(),
+                want.as_slice(),
+                "backpropagate",
+            );
+            let mut grads = Dense::<T, 64, 128>::zeros();
+            Dense::accumulate_gradients(&a, &delta, &mut grads);
+            Dense::accumulate_gradients(&a, &delta, &mut grads);
+            let want = (delta * a.transpose()) * crate::scalar::constant::<T>(2.0);
+            close(
+                grads.weight.as_slice(),
+                want.as_slice(),
+                "accumulate_gradients",
+            );
+        }
+        check::<f32>(1e-5);
+        check::<f64>(1e-13);
     }
 
     #[test]

@@ -4,11 +4,15 @@
 mod conv;
 mod dense;
 mod pool;
+#[cfg(feature = "alloc")]
+mod scratch;
 mod storage;
 
 pub use conv::{Conv2d, Geometry2d};
 pub use dense::Dense;
 pub use pool::{AvgPool2d, MaxPool2d};
+#[cfg(feature = "alloc")]
+pub use scratch::Scratch;
 #[cfg(feature = "alloc")]
 pub use storage::HeapMatrix;
 pub use storage::{Choose, HEAP_THRESHOLD, Heap, Inline, InlineMatrix, Select, Storage};

@@ -9,6 +9,8 @@ use nalgebra::SVector;
 use nalgebra::{Const, Dyn, OMatrix};
 
 use super::conv::{Geometry2d, Window};
+#[cfg(feature = "alloc")]
+use super::conv::{batch_size, check_len};
 use crate::Scalar;
 
 /// Checks (in debug builds) that `g` is a valid pooling geometry for inputs
@@ -145,12 +147,42 @@ impl MaxPool2d {
         geometry: &Geometry2d,
         x: &OMatrix<T, Const<NIN>, Dyn>,
     ) -> OMatrix<T, Const<NOUT>, Dyn> {
-        debug_check::<NIN, NOUT>(geometry);
         let mut y = OMatrix::<T, Const<NOUT>, Dyn>::zeros(x.ncols());
-        per_sample(x.as_slice(), NIN, y.as_mut_slice(), NOUT, |x, y| {
-            Self::forward_slice(geometry, x, y);
-        });
+        self.forward_batch_into::<T, NIN, NOUT>(geometry, x.as_slice(), y.as_mut_slice());
         y
+    }
+
+    /// [`forward_batch`](Self::forward_batch) into a caller buffer: `x`
+    /// holds `batch` samples of `NIN` values one after another (a
+    /// column-major `NIN × batch` matrix, `batch = x.len() / NIN`), and
+    /// `z`, `NOUT × batch` the same way, is overwritten completely.
+    /// Allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `x.len()` is not a multiple of `NIN` or `z.len()` is not `NOUT`
+    /// times the batch size.
+    ///
+    /// ```
+    /// use staticnet::layers::{Geometry2d, MaxPool2d};
+    ///
+    /// const G: Geometry2d = Geometry2d::new(1, 1, 4, 1, (1, 2), (1, 2), (0, 0)).unwrap();
+    /// let x = [1.0, 2.0, 4.0, 3.0, 0.0, -1.0, -2.0, -3.0];
+    /// let mut z = [f64::NAN; 4]; // no need to clear it
+    /// MaxPool2d.forward_batch_into::<f64, 4, 2>(&G, &x, &mut z);
+    /// assert_eq!(z, [2.0, 4.0, 0.0, -2.0]);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn forward_batch_into<T: Scalar, const NIN: usize, const NOUT: usize>(
+        &self,
+        geometry: &Geometry2d,
+        x: &[T],
+        z: &mut [T],
+    ) {
+        debug_check::<NIN, NOUT>(geometry);
+        let batch = batch_size(x.len(), NIN, "x");
+        check_len(z.len(), NOUT, batch, "z");
+        per_sample(x, NIN, z, NOUT, |x, y| Self::forward_slice(geometry, x, y));
     }
 
     /// `∂L/∂a`: each output's delta goes to the largest input of its window
@@ -214,17 +246,61 @@ impl MaxPool2d {
             delta.ncols(),
             "inputs and deltas differ in batch size"
         );
-        debug_check::<NIN, NOUT>(geometry);
         let mut back = OMatrix::<T, Const<NIN>, Dyn>::zeros(a.ncols());
+        self.backpropagate_batch_into::<T, NIN, NOUT>(
+            geometry,
+            a.as_slice(),
+            delta.as_slice(),
+            back.as_mut_slice(),
+        );
+        back
+    }
+
+    /// [`backpropagate_batch`](Self::backpropagate_batch) from and into
+    /// caller slices: `a` holds the `batch` forward inputs of `NIN` values
+    /// one after another (column-major `NIN × batch`), `delta` their deltas
+    /// of `NOUT` values, and `back`, `NIN × batch`, is overwritten
+    /// completely. Allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `a.len()` is not a multiple of `NIN`, `delta.len()` not a
+    /// multiple of `NOUT`, they hold different numbers of samples, or
+    /// `back.len() != a.len()`.
+    ///
+    /// ```
+    /// use staticnet::layers::{Geometry2d, MaxPool2d};
+    ///
+    /// const G: Geometry2d = Geometry2d::new(1, 1, 4, 1, (1, 2), (1, 2), (0, 0)).unwrap();
+    /// let a = [1.0, 2.0, 4.0, 3.0, 0.0, -1.0, -2.0, -3.0];
+    /// let mut back = [f64::NAN; 8]; // overwritten, not added to
+    /// MaxPool2d.backpropagate_batch_into::<f64, 4, 2>(&G, &a, &[1.0, 2.0, 3.0, 4.0], &mut back);
+    /// assert_eq!(back, [0.0, 1.0, 2.0, 0.0, 3.0, 0.0, 4.0, 0.0]);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn backpropagate_batch_into<T: Scalar, const NIN: usize, const NOUT: usize>(
+        &self,
+        geometry: &Geometry2d,
+        a: &[T],
+        delta: &[T],
+        back: &mut [T],
+    ) {
+        debug_check::<NIN, NOUT>(geometry);
+        let batch = batch_size(a.len(), NIN, "a");
+        assert_eq!(
+            batch,
+            batch_size(delta.len(), NOUT, "delta"),
+            "inputs and deltas differ in batch size"
+        );
+        check_len(back.len(), NIN, batch, "back");
+        back.fill(T::zero());
         for ((a, delta), back) in a
-            .as_slice()
             .chunks_exact(NIN)
-            .zip(delta.as_slice().chunks_exact(NOUT))
-            .zip(back.as_mut_slice().chunks_exact_mut(NIN))
+            .zip(delta.chunks_exact(NOUT))
+            .zip(back.chunks_exact_mut(NIN))
         {
             Self::backpropagate_slice(geometry, a, delta, back);
         }
-        back
     }
 }
 
@@ -314,12 +390,42 @@ impl AvgPool2d {
         geometry: &Geometry2d,
         x: &OMatrix<T, Const<NIN>, Dyn>,
     ) -> OMatrix<T, Const<NOUT>, Dyn> {
-        debug_check::<NIN, NOUT>(geometry);
         let mut y = OMatrix::<T, Const<NOUT>, Dyn>::zeros(x.ncols());
-        per_sample(x.as_slice(), NIN, y.as_mut_slice(), NOUT, |x, y| {
-            Self::forward_slice(geometry, x, y);
-        });
+        self.forward_batch_into::<T, NIN, NOUT>(geometry, x.as_slice(), y.as_mut_slice());
         y
+    }
+
+    /// [`forward_batch`](Self::forward_batch) into a caller buffer: `x`
+    /// holds `batch` samples of `NIN` values one after another (a
+    /// column-major `NIN × batch` matrix, `batch = x.len() / NIN`), and
+    /// `z`, `NOUT × batch` the same way, is overwritten completely.
+    /// Allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `x.len()` is not a multiple of `NIN` or `z.len()` is not `NOUT`
+    /// times the batch size.
+    ///
+    /// ```
+    /// use staticnet::layers::{Geometry2d, AvgPool2d};
+    ///
+    /// const G: Geometry2d = Geometry2d::new(1, 1, 4, 1, (1, 2), (1, 2), (0, 0)).unwrap();
+    /// let x = [1.0, 2.0, 4.0, 3.0, 0.0, -1.0, -2.0, -3.0];
+    /// let mut z = [f64::NAN; 4]; // no need to clear it
+    /// AvgPool2d.forward_batch_into::<f64, 4, 2>(&G, &x, &mut z);
+    /// assert_eq!(z, [1.5, 3.5, -0.5, -2.5]);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn forward_batch_into<T: Scalar, const NIN: usize, const NOUT: usize>(
+        &self,
+        geometry: &Geometry2d,
+        x: &[T],
+        z: &mut [T],
+    ) {
+        debug_check::<NIN, NOUT>(geometry);
+        let batch = batch_size(x.len(), NIN, "x");
+        check_len(z.len(), NOUT, batch, "z");
+        per_sample(x, NIN, z, NOUT, |x, y| Self::forward_slice(geometry, x, y));
     }
 
     /// `∂L/∂a`: each output's delta spread evenly over its window, `δ /
@@ -381,12 +487,57 @@ impl AvgPool2d {
             delta.ncols(),
             "inputs and deltas differ in batch size"
         );
-        debug_check::<NIN, NOUT>(geometry);
         let mut back = OMatrix::<T, Const<NIN>, Dyn>::zeros(a.ncols());
-        per_sample(delta.as_slice(), NOUT, back.as_mut_slice(), NIN, |d, b| {
+        self.backpropagate_batch_into::<T, NIN, NOUT>(
+            geometry,
+            a.as_slice(),
+            delta.as_slice(),
+            back.as_mut_slice(),
+        );
+        back
+    }
+
+    /// [`backpropagate_batch`](Self::backpropagate_batch) from and into
+    /// caller slices: `delta` holds `batch` deltas of `NOUT` values one
+    /// after another (column-major `NOUT × batch`) and `back`, `NIN ×
+    /// batch`, is overwritten completely. `a`, the forward inputs, is only
+    /// checked for its length, so that both pools take the same arguments.
+    /// Allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `a.len()` is not a multiple of `NIN`, `delta.len()` not a
+    /// multiple of `NOUT`, they hold different numbers of samples, or
+    /// `back.len() != a.len()`.
+    ///
+    /// ```
+    /// use staticnet::layers::{AvgPool2d, Geometry2d};
+    ///
+    /// const G: Geometry2d = Geometry2d::new(1, 1, 4, 1, (1, 2), (1, 2), (0, 0)).unwrap();
+    /// let mut back = [f64::NAN; 8]; // overwritten, not added to
+    /// AvgPool2d.backpropagate_batch_into::<f64, 4, 2>(&G, &[0.0; 8], &[1.0, 2.0, 3.0, 4.0], &mut back);
+    /// assert_eq!(back, [0.5, 0.5, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0]);
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn backpropagate_batch_into<T: Scalar, const NIN: usize, const NOUT: usize>(
+        &self,
+        geometry: &Geometry2d,
+        a: &[T],
+        delta: &[T],
+        back: &mut [T],
+    ) {
+        debug_check::<NIN, NOUT>(geometry);
+        let batch = batch_size(a.len(), NIN, "a");
+        assert_eq!(
+            batch,
+            batch_size(delta.len(), NOUT, "delta"),
+            "inputs and deltas differ in batch size"
+        );
+        check_len(back.len(), NIN, batch, "back");
+        back.fill(T::zero());
+        per_sample(delta, NOUT, back, NIN, |d, b| {
             Self::backpropagate_slice(geometry, d, b);
         });
-        back
     }
 }
 
@@ -515,6 +666,23 @@ mod tests {
                 assert_eq!(max_back.column(j), MaxPool2d.backpropagate(&g, &aj, &dj));
                 assert_eq!(avg_back.column(j), AvgPool2d.backpropagate(&g, &aj, &dj));
             }
+
+            // into buffers full of NaN (then of 7), twice: the same values
+            let mut z = vec![f64::NAN; batch * NOUT];
+            let mut back = vec![f64::NAN; batch * NIN];
+            for _ in 0..2 {
+                MaxPool2d.forward_batch_into::<f64, NIN, NOUT>(&g, a.as_slice(), &mut z);
+                assert_eq!(z, max_y.as_slice(), "{g:?}");
+                AvgPool2d.forward_batch_into::<f64, NIN, NOUT>(&g, a.as_slice(), &mut z);
+                assert_eq!(z, avg_y.as_slice(), "{g:?}");
+                let (a, d) = (a.as_slice(), d.as_slice());
+                MaxPool2d.backpropagate_batch_into::<f64, NIN, NOUT>(&g, a, d, &mut back);
+                assert_eq!(back, max_back.as_slice(), "{g:?}");
+                AvgPool2d.backpropagate_batch_into::<f64, NIN, NOUT>(&g, a, d, &mut back);
+                assert_eq!(back, avg_back.as_slice(), "{g:?}");
+                z.fill(7.0);
+                back.fill(7.0);
+            }
         }
     }
 
@@ -590,6 +758,24 @@ mod tests {
         assert_eq!(y, SVector::<f64, 4>::new(1.0, 2.0, 3.0, 4.0));
         let back = AvgPool2d.backpropagate(&H, &x, &SVector::<f64, 4>::repeat(1.0));
         assert_eq!(back, SVector::<f64, 4>::repeat(0.25));
+    }
+
+    #[test]
+    #[cfg(feature = "alloc")]
+    #[should_panic(expected = "`back` holds 6 values, not 2 samples of 2")]
+    fn batch_into_refuses_a_long_output() {
+        const G: Geometry2d = Geometry2d::new(1, 1, 2, 1, (1, 2), (1, 1), (0, 0)).unwrap();
+        let mut back = [0.0; 6];
+        AvgPool2d.backpropagate_batch_into::<f64, 2, 1>(&G, &[0.0; 4], &[0.0; 2], &mut back);
+    }
+
+    #[test]
+    #[cfg(feature = "alloc")]
+    #[should_panic(expected = "differ in batch size")]
+    fn batch_into_sizes_must_agree() {
+        const G: Geometry2d = Geometry2d::new(1, 1, 2, 1, (1, 2), (1, 1), (0, 0)).unwrap();
+        let mut back = [0.0; 4];
+        MaxPool2d.backpropagate_batch_into::<f64, 2, 1>(&G, &[0.0; 4], &[0.0; 3], &mut back);
     }
 
     #[test]
