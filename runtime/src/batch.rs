@@ -497,7 +497,7 @@ impl<N: BatchNetwork> BatchRunner<N> {
                     columns(y, rows_out, from, to),
                 );
                 scope.spawn(move || {
-                    worker.gradients.set_zero();
+                    // the gradients are zero: `take_into` left them so
                     worker.loss = net.accumulate_columns(
                         x,
                         y,
@@ -518,8 +518,8 @@ impl<N: BatchNetwork> BatchRunner<N> {
             )
         });
         let mut total = first;
-        for worker in &self.workers[..parts - 1] {
-            add_to(gradients, &worker.gradients);
+        for worker in &mut self.workers[..parts - 1] {
+            take_into(gradients, &mut worker.gradients);
             total += worker.loss;
         }
         total
@@ -543,18 +543,21 @@ impl<N: BatchNetwork> BatchRunner<N> {
     }
 }
 
-/// `total += part`, tensor by tensor (both visit their tensors in the same
-/// order). Finds each of `part`'s tensors by its position, which costs a
-/// walk over the tensor list per tensor: a few dozen calls, no allocation.
+/// `total += part`, then `part = 0`, in one pass, tensor by tensor (both
+/// visit their tensors in the same order), so a worker's gradients are zero
+/// for its next part without a pass of their own. Finds each of `part`'s
+/// tensors by its position, which costs a walk over the tensor list per
+/// tensor: a few dozen calls, no allocation.
 #[cfg(feature = "std")]
-fn add_to<P: Parameters>(total: &mut P, part: &P) {
+fn take_into<P: Parameters>(total: &mut P, part: &mut P) {
     let mut index = 0;
     total.for_each_parameter_mut(|_, total| {
         let mut seen = 0;
-        part.for_each_parameter(|_, part| {
+        part.for_each_parameter_mut(|_, part| {
             if seen == index {
-                for (t, p) in total.iter_mut().zip(part) {
+                for (t, p) in total.iter_mut().zip(part.iter_mut()) {
                     *t += *p;
+                    *p = nalgebra::zero();
                 }
             }
             seen += 1;

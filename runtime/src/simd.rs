@@ -259,6 +259,37 @@ pub fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
     )
 }
 
+/// `y += alpha x` through [`axpy_f32`] or [`axpy_f64`] when `T` is `f32` or
+/// `f64`, saying whether it did; other scalars are left to the caller.
+pub(crate) fn axpy_scalar<T: crate::Scalar>(alpha: T, x: &[T], y: &mut [T]) -> bool {
+    use core::any::TypeId;
+    let id = TypeId::of::<T>();
+    if id == TypeId::of::<f32>() {
+        // SAFETY: `T` is `f32` by its `TypeId`: the casts keep element type,
+        // length and alignment, and the borrows are unchanged.
+        unsafe {
+            axpy_f32(
+                *(&alpha as *const T).cast::<f32>(),
+                core::slice::from_raw_parts(x.as_ptr().cast(), x.len()),
+                core::slice::from_raw_parts_mut(y.as_mut_ptr().cast(), y.len()),
+            );
+        }
+        true
+    } else if id == TypeId::of::<f64>() {
+        // SAFETY: as above, with `f64`.
+        unsafe {
+            axpy_f64(
+                *(&alpha as *const T).cast::<f64>(),
+                core::slice::from_raw_parts(x.as_ptr().cast(), x.len()),
+                core::slice::from_raw_parts_mut(y.as_mut_ptr().cast(), y.len()),
+            );
+        }
+        true
+    } else {
+        false
+    }
+}
+
 /// `z += W a` for `f64`, with `W` column-major `z.len() × a.len()`.
 ///
 /// # Panics

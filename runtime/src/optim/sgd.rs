@@ -77,6 +77,11 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
     fn step<N: Trainable<Scalar = T>>(&mut self, network: &mut N, gradients: &N::Gradients) {
         let (rate, decay) = (self.learning_rate, self.weight_decay);
         network.for_each_parameter_and_gradient(gradients, |_, theta, grad| {
+            // θ + (−η) g is θ − η g to the bit: the kernel that picks AVX2
+            // at run time for f32 and f64
+            if decay == T::zero() && crate::simd::axpy_scalar(-rate, grad, theta) {
+                return;
+            }
             for (t, g) in theta.iter_mut().zip(grad) {
                 *t -= rate * decayed(*g, *t, decay);
             }
