@@ -261,6 +261,8 @@ pub fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
 
 /// `y += alpha x` through [`axpy_f32`] or [`axpy_f64`] when `T` is `f32` or
 /// `f64`, saying whether it did; other scalars are left to the caller.
+/// (The optimizers, which need std, are its only users.)
+#[cfg(feature = "std")]
 pub(crate) fn axpy_scalar<T: crate::Scalar>(alpha: T, x: &[T], y: &mut [T]) -> bool {
     use core::any::TypeId;
     let id = TypeId::of::<T>();
