@@ -101,6 +101,14 @@ pub fn expand(net: &Network) -> TokenStream {
         })
         .collect();
 
+    // the runtime type of a pooling layer
+    let pool_type = |max: bool| {
+        if max {
+            quote!(#rt::MaxPool2d)
+        } else {
+            quote!(#rt::AvgPool2d)
+        }
+    };
     // the operation of each layer, for one sample and for a batch
     let z_of = |l: &CheckedLayer, a: &TokenStream, batch: bool| -> TokenStream {
         let f = &l.field;
@@ -115,11 +123,7 @@ pub fn expand(net: &Network) -> TokenStream {
             Op::Dense | Op::Flatten => quote!(self.#f.#method(#a)),
             Op::Conv(_) => quote!(self.#f.#method::<#i, #o>(&Self::#g, #a)),
             Op::Pool { max, .. } => {
-                let pool = if *max {
-                    quote!(#rt::MaxPool2d)
-                } else {
-                    quote!(#rt::AvgPool2d)
-                };
+                let pool = pool_type(*max);
                 quote!(#pool.#method::<#t, #i, #o>(&Self::#g, #a))
             }
         }
@@ -154,11 +158,7 @@ pub fn expand(net: &Network) -> TokenStream {
             Op::Dense | Op::Flatten => quote!(self.#f.#method(&__delta)),
             Op::Conv(_) => quote!(self.#f.#method::<#i, #o>(&Self::#g, &__delta)),
             Op::Pool { max, .. } => {
-                let pool = if *max {
-                    quote!(#rt::MaxPool2d)
-                } else {
-                    quote!(#rt::AvgPool2d)
-                };
+                let pool = pool_type(*max);
                 quote!(#pool.#method::<#t, #i, #o>(&Self::#g, &#a, &__delta))
             }
         }
@@ -371,7 +371,7 @@ pub fn expand(net: &Network) -> TokenStream {
                     self.#f.forward_batch_into::<#ti, #to>(&Self::#g, #a, &mut __ws.#f.z, &mut __ws.__scratch);
                 },
                 Op::Pool { max, .. } => {
-                    let pool = if *max { quote!(#rt::MaxPool2d) } else { quote!(#rt::AvgPool2d) };
+                    let pool = pool_type(*max);
                     quote!(#pool.forward_batch_into::<#t, #ti, #to>(&Self::#g, #a, &mut __ws.#f.z);)
                 }
             };
@@ -421,7 +421,7 @@ pub fn expand(net: &Network) -> TokenStream {
                     );
                 },
                 Op::Pool { max, .. } => {
-                    let pool = if *max { quote!(#rt::MaxPool2d) } else { quote!(#rt::AvgPool2d) };
+                    let pool = pool_type(*max);
                     quote! {
                         #pool.backpropagate_batch_into::<#t, #ti, #to>(
                             &Self::#g, #a, &__ws.#f.delta, &mut __ws.#pf.delta,

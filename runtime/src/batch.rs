@@ -448,11 +448,15 @@ impl<N: BatchNetwork> BatchRunner<N> {
         }
         let scale =
             nalgebra::one::<N::Scalar>() / nalgebra::convert::<f64, N::Scalar>(batch as f64);
-        let parts = self.parts(batch);
-        if parts == 1 {
-            return net.accumulate_columns(x, y, loss, scale, gradients, &mut self.workspace);
+        // without std there is one thread, hence one part
+        #[cfg(feature = "std")]
+        {
+            let parts = self.parts(batch);
+            if parts > 1 {
+                return self.accumulate_in_parts(net, x, y, batch, parts, loss, scale, gradients);
+            }
         }
-        self.accumulate_in_parts(net, x, y, batch, parts, loss, scale, gradients)
+        net.accumulate_columns(x, y, loss, scale, gradients, &mut self.workspace)
     }
 
     /// The batch in `parts` parts, all but the first on scoped threads.
@@ -523,23 +527,6 @@ impl<N: BatchNetwork> BatchRunner<N> {
             total += worker.loss;
         }
         total
-    }
-
-    /// Without threads there is only ever one part.
-    #[cfg(not(feature = "std"))]
-    #[allow(clippy::too_many_arguments)]
-    fn accumulate_in_parts<L: Loss>(
-        &mut self,
-        net: &N,
-        x: &[N::Scalar],
-        y: &[N::Scalar],
-        _batch: usize,
-        _parts: usize,
-        loss: L,
-        scale: N::Scalar,
-        gradients: &mut N::Gradients,
-    ) -> N::Scalar {
-        net.accumulate_columns(x, y, loss, scale, gradients, &mut self.workspace)
     }
 }
 
